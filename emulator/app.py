@@ -1,0 +1,154 @@
+"""Builds the aiohttp application from :class:`~emulator.config.Settings` and a configuration
+document: the core services, every provider plugin's routes and the control API.
+
+A middleware turns framework errors (unknown path, wrong method, body too large) into the error
+format of whichever API the path belongs to, and any unexpected exception into a logged JSON
+error, so no request ever gets an HTML page or a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from emulator.config import CORE_DEFAULTS, Config, Settings, deep_merge
+from emulator.control.routes import PREFIX as CONTROL_PREFIX
+from emulator.control.routes import build_routes as control_routes
+from emulator.control.routes import control_error
+from emulator.core.clock import make_clock
+from emulator.core.context import Context
+from emulator.core.dispatcher import Dispatcher
+from emulator.core.journal import Journal
+from emulator.core.rng import SeededRandom
+from emulator.core.scheduler import Scheduler
+from emulator.core.store import Store
+from emulator.providers import discover
+from emulator.providers.base import Provider
+
+log = logging.getLogger("sms_emulator")
+
+CONTEXT = web.AppKey("context", Context)
+PROVIDERS = web.AppKey("providers", dict)
+
+#: the largest request body accepted (Telesign messages are at most 1600 characters)
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _core_checks(provider_classes: list[type[Provider]]):
+    def check_lifecycle(section: dict[str, Any]) -> list[str]:
+        problems = []
+        for r, rule in enumerate(section.get("rules", [])):
+            named = rule.get("provider")
+            candidates = [p for p in provider_classes if named in (None, p.name)]
+            if named is not None and not candidates:
+                problems.append(f"rules.{r}.provider: unknown provider {named!r}")
+                continue
+            for s, step in enumerate(rule["steps"]):
+                if not any(p.accepts_status(step["status"]) for p in candidates):
+                    whose = named or "any provider"
+                    problems.append(f"rules.{r}.steps.{s}.status: {step['status']!r} is not a "
+                                    f"status of {whose}")
+        return problems
+
+    return {"lifecycle": check_lifecycle}
+
+
+def build_config(document: dict[str, Any] | None = None) -> Config:
+    provider_classes = discover()
+    defaults = dict(CORE_DEFAULTS)
+    section_schemas = {"webhooks": "core/config-webhooks", "lifecycle": "core/config-lifecycle"}
+    checks = _core_checks(provider_classes)
+    for cls in provider_classes:
+        defaults[cls.name] = cls.default_config()
+        section_schemas[cls.name] = cls.config_schema()
+        checks[cls.name] = cls.check_config
+    config = Config(defaults, section_schemas, checks)
+    if document:
+        config.patch(document)
+    return config
+
+
+def build_context(settings: Settings, config: Config) -> Context:
+    clock = make_clock(settings.clock, settings.speed, settings.start)
+    journal = Journal(clock)
+    scheduler = Scheduler(clock, on_error=lambda label, exc: journal.record(
+        "job_error", None, job=label, error=f"{type(exc).__name__}: {exc}"))
+    dispatcher = Dispatcher(scheduler, journal,
+                            timeout=lambda: float(config.section("webhooks")["timeout_seconds"]))
+    return Context(settings=settings, config=config, clock=clock, scheduler=scheduler,
+                   store=Store(), journal=journal, dispatcher=dispatcher,
+                   rng=SeededRandom(settings.seed))
+
+
+def _error_middleware(providers: dict[str, Provider], ctx: Context):
+    def formatted(path: str, status: int, reason: str) -> web.Response:
+        for provider in providers.values():
+            if provider.owns(path):
+                return provider.error_response(status, reason)
+        if path.startswith(CONTROL_PREFIX):
+            return control_error(status, f"{reason}: {path}")
+        return web.json_response({"error": reason, "path": path}, status=status)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return formatted(request.path, exc.status, exc.reason)
+        except Exception as exc:  # a bug of ours; still answer in the API's own format
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            ctx.journal.record("internal_error", None, method=request.method, path=request.path,
+                               error=f"{type(exc).__name__}: {exc}")
+            return formatted(request.path, 500, "Internal error")
+
+    return middleware
+
+
+def build_app(settings: Settings | None = None,
+              config_document: dict[str, Any] | None = None) -> web.Application:
+    settings = settings or Settings()
+    config = build_config(config_document)
+    ctx = build_context(settings, config)
+    providers = {cls.name: cls(ctx) for cls in discover()}
+
+    def reset() -> None:
+        ctx.scheduler.clear()
+        ctx.dispatcher.clear()
+        ctx.store.clear()
+        ctx.journal.clear()
+        ctx.rng.reseed()
+        for provider in providers.values():
+            provider.reset()
+        ctx.journal.record("reset", None)
+
+    app = web.Application(middlewares=[_error_middleware(providers, ctx)],
+                          client_max_size=MAX_BODY_BYTES)
+    app[CONTEXT] = ctx
+    app[PROVIDERS] = providers
+    for provider in providers.values():
+        app.add_routes(provider.routes())
+        app.add_routes(provider.control_routes(f"{CONTROL_PREFIX}/{provider.name}"))
+    app.add_routes(control_routes(ctx, providers, [reset]))
+
+    async def on_startup(app: web.Application) -> None:
+        ctx.scheduler.start()
+
+    async def on_cleanup(app: web.Application) -> None:
+        await ctx.scheduler.stop()
+        await ctx.dispatcher.close()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app
+
+
+def merge_documents(*documents: dict[str, Any] | None) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for document in documents:
+        if document:
+            merged = deep_merge(merged, document)
+    return merged

@@ -1,0 +1,139 @@
+"""Command line: ``sms-emulator serve`` (also ``python -m emulator serve``).
+
+``serve`` prints the base URL, the credentials in use, the control API address and the whole
+configuration document at start-up, so a new user can point an SDK at it straight away. Ctrl-C
+(or SIGTERM) stops it cleanly and says how many webhook deliveries were still pending.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from datetime import datetime
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from emulator import __version__
+from emulator.app import CONTEXT, PROVIDERS, build_app
+from emulator.config import ConfigError, Settings, load_config_file
+
+
+def _start_time(value: str) -> float:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO 8601 time such as 2026-01-01T00:00:00Z") from None
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{value!r} needs a time zone, e.g. a trailing Z")
+    return parsed.timestamp()
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sms-emulator",
+                                     description="Local emulator of the Telesign and TSG Global "
+                                                 "SMS APIs and their webhooks.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    defaults = Settings.from_env()
+    serve = commands.add_parser("serve", help="serve the provider APIs and the control API")
+    serve.add_argument("--host", default=defaults.host,
+                       help="address to listen on (default %(default)s)")
+    serve.add_argument("--port", type=int, default=defaults.port,
+                       help="port to listen on, 0 for any free port (default %(default)s)")
+    serve.add_argument("--config", default=defaults.config_path, metavar="FILE",
+                       help="YAML configuration document (accounts, webhooks, lifecycle rules)")
+    serve.add_argument("--clock", choices=("real", "manual"), default=defaults.clock,
+                       help="real time (default) or a manual clock moved by "
+                            "POST /_emulator/clock/advance")
+    serve.add_argument("--speed", type=_positive, default=defaults.speed,
+                       help="scale real time: 60 means one real second is an emulated minute")
+    serve.add_argument("--seed", type=int, default=defaults.seed,
+                       help="seed for every generated id and fake value (default: random, "
+                            "printed at start-up)")
+    serve.add_argument("--start", type=_start_time, default=None, metavar="TIME",
+                       help="emulated start time, ISO 8601 (default: now)")
+    return parser
+
+
+def _banner(app: web.Application, url: str) -> str:
+    ctx = app[CONTEXT]
+    lines = [
+        f"sms-emulator {__version__} listening on {url}",
+        f"  clock {ctx.clock.mode}"
+        + (f" x{ctx.clock.speed:g}" if ctx.clock.mode == "scaled" else "")
+        + f", seed {ctx.rng.seed} (pass --seed {ctx.rng.seed} to reproduce)",
+    ]
+    for provider in app[PROVIDERS].values():
+        lines += provider.banner()
+    lines.append(f"Control API  {url}/_emulator  (health, messages, inbound, deliveries, "
+                 "journal, clock, config, reset)")
+    lines.append("Configuration in use:")
+    document = yaml.safe_dump(ctx.config.document, sort_keys=False, allow_unicode=True)
+    lines += ["  " + line for line in document.rstrip().splitlines()]
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
+    app = build_app(settings, document)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        print(f"sms-emulator: cannot listen on {settings.host}:{settings.port}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    port = runner.addresses[0][1]
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{host}:{port}"
+    app[CONTEXT].base_url = url
+    print(_banner(app, url), flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    pending = app[CONTEXT].dispatcher.pending
+    await runner.cleanup()
+    noun = "delivery was" if pending == 1 else "deliveries were"
+    print(f"sms-emulator stopped; {pending} webhook {noun} still pending.", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        settings = Settings(host=args.host, port=args.port, clock=args.clock, speed=args.speed,
+                            seed=args.seed, start=args.start, config_path=args.config)
+        if settings.speed != 1.0 and settings.clock == "manual":
+            print("sms-emulator: --speed applies to the real clock, not --clock manual",
+                  file=sys.stderr)
+            return 2
+        try:
+            document = load_config_file(args.config) if args.config else None
+            return asyncio.run(serve(settings, document))
+        except ConfigError as exc:
+            print("sms-emulator: configuration problem:", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 2
+    return 2  # pragma: no cover - argparse requires a command

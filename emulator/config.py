@@ -1,0 +1,151 @@
+"""Settings and the configuration document.
+
+Two layers:
+
+- :class:`Settings`: how this process runs (host, port, clock, speed, seed, start time); set by
+  command-line flags or ``SMS_EMULATOR_*`` environment variables.
+- :class:`Config`: the configuration document of DESIGN.md (accounts, webhook URLs, lifecycle
+  rules), the same shape in a ``--config`` YAML file, ``GET /_emulator/config`` and the JSON
+  that ``PATCH /_emulator/config`` deep-merges in. Each top-level section is validated by its JSON
+  Schema (``core/config`` for ``webhooks`` and ``lifecycle``, ``<provider>/config`` for a
+  provider's own section); a bad value is refused with a message naming the field, and the
+  document is left as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from emulator import schemas
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8025
+
+CORE_DEFAULTS: dict[str, Any] = {
+    "webhooks": {"timeout_seconds": 10.0},
+    "lifecycle": {"rules": []},
+}
+
+
+class ConfigError(ValueError):
+    """A configuration problem; ``problems`` each name the field at fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Settings:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    clock: str = "real"
+    speed: float = 1.0
+    seed: int | None = None
+    start: float | None = None
+    config_path: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        settings = cls()
+        if "SMS_EMULATOR_HOST" in env:
+            settings.host = env["SMS_EMULATOR_HOST"]
+        if "SMS_EMULATOR_PORT" in env:
+            settings.port = int(env["SMS_EMULATOR_PORT"])
+        if "SMS_EMULATOR_CLOCK" in env:
+            settings.clock = env["SMS_EMULATOR_CLOCK"]
+        if "SMS_EMULATOR_SPEED" in env:
+            settings.speed = float(env["SMS_EMULATOR_SPEED"])
+        if "SMS_EMULATOR_SEED" in env:
+            settings.seed = int(env["SMS_EMULATOR_SEED"])
+        if "SMS_EMULATOR_CONFIG" in env:
+            settings.config_path = env["SMS_EMULATOR_CONFIG"]
+        return settings
+
+
+def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """``patch`` merged into a copy of ``base``: objects merge key by key, anything else replaces
+    (lists included; ``null`` sets the value to null rather than removing it)."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in patch.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+SectionCheck = Callable[[dict[str, Any]], list[str]]
+
+
+class Config:
+    """The live configuration document. Readers call :meth:`section` each time they need a
+    value, so a ``PATCH`` takes effect at once."""
+
+    def __init__(self, defaults: dict[str, Any], section_schemas: dict[str, str],
+                 extra_checks: dict[str, SectionCheck] | None = None) -> None:
+        self._section_schemas = section_schemas
+        self._extra_checks = extra_checks or {}
+        self._document = copy.deepcopy(defaults)
+        self.validate(self._document)
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return copy.deepcopy(self._document)
+
+    def section(self, name: str) -> dict[str, Any]:
+        return self._document[name]
+
+    def validate(self, document: Mapping[str, Any]) -> None:
+        problems: list[str] = []
+        for key in document:
+            if key not in self._section_schemas:
+                known = ", ".join(sorted(self._section_schemas))
+                problems.append(f"{key}: unknown section (known: {known})")
+        for key, schema_name in self._section_schemas.items():
+            if key not in document:
+                continue
+            section_problems = schemas.errors(schema_name, document[key], prefix=key)
+            problems += section_problems
+            if not section_problems and key in self._extra_checks:
+                problems += [f"{key}.{p}" for p in self._extra_checks[key](document[key])]
+        if problems:
+            raise ConfigError(problems)
+
+    def patch(self, patch: Mapping[str, Any]) -> dict[str, Any]:
+        """Deep-merge ``patch``; all or nothing."""
+        if not isinstance(patch, Mapping):
+            raise ConfigError(["(top level): expected a JSON object"])
+        merged = deep_merge(self._document, patch)
+        self.validate(merged)
+        self._document = merged
+        return self.document
+
+
+def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a YAML (or JSON) configuration file; problems name the file and line."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{file}: cannot read: {exc.strerror or exc}"]) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else str(file)
+        raise ConfigError([f"{where}: {exc.problem or exc}"]) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{file}: {exc}"]) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{file}: the configuration must be a mapping of sections"])
+    return data

@@ -1,0 +1,1 @@
+"""The ``/_emulator`` control API that tests, scenarios and people use to drive the emulator."""

@@ -1,0 +1,184 @@
+"""Handlers of the ``/_emulator`` control API (contract in DESIGN.md).
+
+All answers are JSON. Errors are ``{"error": message, "field": name-or-null}`` with a 4xx
+status; a message always names the field at fault.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from emulator import __version__
+from emulator.config import ConfigError
+from emulator.core.clock import ManualClock
+from emulator.core.context import Context
+from emulator.core.scheduler import AdvanceBusy
+from emulator.providers.base import InboundError, Provider
+
+PREFIX = "/_emulator"
+#: the longest single advance: ten years of emulated time
+MAX_ADVANCE_SECONDS = 10 * 365 * 86400
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+def control_error(status: int, message: str, field: str | None = None) -> web.Response:
+    return web.json_response({"error": message, "field": field}, status=status)
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ControlError(400, f"the body is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise ControlError(400, "the body must be a JSON object")
+    return document
+
+
+def _filters(request: web.Request, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: request.query[name] for name in names if name in request.query}
+
+
+def build_routes(ctx: Context, providers: dict[str, Provider],
+                 reset_hooks: list[Callable[[], None]]) -> list[web.AbstractRouteDef]:
+    def guarded(handler):
+        async def wrapper(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except ControlError as exc:
+                return control_error(exc.status, exc.message, exc.field)
+
+        return wrapper
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "version": __version__,
+                                  "providers": sorted(providers)})
+
+    async def list_messages(request: web.Request) -> web.Response:
+        filters = _filters(request, ("provider", "direction", "to", "from"))
+        if "direction" in filters and filters["direction"] not in ("inbound", "outbound"):
+            raise ControlError(400, "direction must be inbound or outbound", "direction")
+        if "from" in filters:
+            filters["from_"] = filters.pop("from")
+        messages = ctx.store.list(**filters)
+        return web.json_response({"messages": [m.to_json() for m in messages]})
+
+    async def get_message(request: web.Request) -> web.Response:
+        message = ctx.store.get(request.match_info["id"])
+        if message is None:
+            raise ControlError(404, f"no message with id {request.match_info['id']!r}", "id")
+        found = message.to_json()
+        found["deliveries"] = [d.to_json() for d in ctx.dispatcher.list(message_id=message.id)]
+        return web.json_response(found)
+
+    async def inbound(request: web.Request) -> web.Response:
+        document = await _json_object(request)
+        name = document.get("provider")
+        if not isinstance(name, str) or not name:
+            raise ControlError(400, "provider is required (one of: "
+                               + ", ".join(sorted(providers)) + ")", "provider")
+        if name not in providers:
+            raise ControlError(400, f"unknown provider {name!r} (one of: "
+                               + ", ".join(sorted(providers)) + ")", "provider")
+        try:
+            messages = await providers[name].inbound(document)
+        except InboundError as exc:
+            raise ControlError(400, exc.message, exc.field) from None
+        await ctx.scheduler.settle()
+        return web.json_response({"messages": [m.to_json() for m in messages]}, status=201)
+
+    async def list_deliveries(request: web.Request) -> web.Response:
+        filters = _filters(request, ("provider", "state", "url", "message_id"))
+        deliveries = ctx.dispatcher.list(**filters)
+        return web.json_response({"deliveries": [d.to_json() for d in deliveries]})
+
+    async def get_delivery(request: web.Request) -> web.Response:
+        delivery = ctx.dispatcher.get(request.match_info["id"])
+        if delivery is None:
+            raise ControlError(404, f"no delivery with id {request.match_info['id']!r}", "id")
+        return web.json_response(delivery.to_json())
+
+    async def journal(request: web.Request) -> web.Response:
+        try:
+            since = int(request.query.get("since", "0"))
+        except ValueError:
+            raise ControlError(400, "since must be a whole number", "since") from None
+        entries = ctx.journal.entries(kind=request.query.get("kind"),
+                                      provider=request.query.get("provider"), since=since)
+        return web.json_response({"entries": [e.to_json() for e in entries],
+                                  "dropped": ctx.journal.dropped})
+
+    def clock_state() -> dict[str, Any]:
+        state = ctx.clock.describe()
+        state["pending_jobs"] = ctx.scheduler.pending
+        state["pending_deliveries"] = ctx.dispatcher.pending
+        return state
+
+    async def get_clock(request: web.Request) -> web.Response:
+        return web.json_response(clock_state())
+
+    async def advance(request: web.Request) -> web.Response:
+        document = await _json_object(request)
+        if not isinstance(ctx.clock, ManualClock):
+            raise ControlError(409, f"the clock is {ctx.clock.mode}; only a manual clock can be "
+                               "advanced (start the emulator with --clock manual)")
+        seconds = document.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ControlError(400, "seconds is required and must be a number", "seconds")
+        if not math.isfinite(seconds) or seconds < 0 or seconds > MAX_ADVANCE_SECONDS:
+            raise ControlError(400, f"seconds must be between 0 and {MAX_ADVANCE_SECONDS}",
+                               "seconds")
+        try:
+            ran = await ctx.scheduler.advance(float(seconds))
+        except AdvanceBusy as exc:
+            raise ControlError(409, str(exc)) from None
+        return web.json_response({**clock_state(), "jobs_run": ran})
+
+    async def get_config(request: web.Request) -> web.Response:
+        return web.json_response(ctx.config.document)
+
+    async def patch_config(request: web.Request) -> web.Response:
+        document = await _json_object(request)
+        try:
+            updated = ctx.config.patch(document)
+        except ConfigError as exc:
+            field = exc.problems[0].split(":", 1)[0] if exc.problems else None
+            raise ControlError(400, "; ".join(exc.problems), field) from None
+        ctx.journal.record("config_patched", None, keys=sorted(document))
+        return web.json_response(updated)
+
+    async def reset(request: web.Request) -> web.Response:
+        for hook in reset_hooks:
+            hook()
+        return web.json_response({"status": "reset", **clock_state()})
+
+    routes = [
+        ("GET", "/health", health),
+        ("GET", "/messages", list_messages),
+        ("GET", "/messages/{id}", get_message),
+        ("POST", "/inbound", inbound),
+        ("GET", "/deliveries", list_deliveries),
+        ("GET", "/deliveries/{id}", get_delivery),
+        ("GET", "/journal", journal),
+        ("GET", "/clock", get_clock),
+        ("POST", "/clock/advance", advance),
+        ("GET", "/config", get_config),
+        ("PATCH", "/config", patch_config),
+        ("POST", "/reset", reset),
+    ]
+    return [web.route(method, PREFIX + path, guarded(handler)) for method, path, handler in routes]

@@ -1,0 +1,1 @@
+"""The provider-agnostic core: clock, scheduler, store, journal, webhook dispatcher, seeded RNG."""

@@ -1,0 +1,26 @@
+"""The services every provider and the control API share, built once per application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from emulator.config import Config, Settings
+from emulator.core.clock import Clock
+from emulator.core.dispatcher import Dispatcher
+from emulator.core.journal import Journal
+from emulator.core.rng import SeededRandom
+from emulator.core.scheduler import Scheduler
+from emulator.core.store import Store
+
+
+@dataclass
+class Context:
+    settings: Settings
+    config: Config
+    clock: Clock
+    scheduler: Scheduler
+    store: Store
+    journal: Journal
+    dispatcher: Dispatcher
+    rng: SeededRandom
+    base_url: str = ""

@@ -1,0 +1,80 @@
+"""The one shape every provider plugin has.
+
+A provider is a sub-package of :mod:`emulator.providers` whose ``__init__`` exposes ``PROVIDER``,
+a :class:`Provider` subclass. The application finds it by scanning the package, so adding a
+provider means adding a folder (plus its schemas under ``schemas/<name>/``); the core never
+names one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from aiohttp import web
+
+from emulator.core.context import Context
+
+
+class InboundError(ValueError):
+    """Bad input to ``POST /_emulator/inbound``; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class Provider(ABC):
+    #: short name used in URLs, filters, config sections and lifecycle rules
+    name: ClassVar[str]
+    #: path prefixes whose errors this provider formats (404, 405, 413, ...)
+    path_prefixes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    @classmethod
+    @abstractmethod
+    def default_config(cls) -> dict[str, Any]:
+        """This provider's section of the configuration document, with working defaults."""
+
+    @classmethod
+    def config_schema(cls) -> str:
+        return f"{cls.name}/config"
+
+    @classmethod
+    def check_config(cls, section: dict[str, Any]) -> list[str]:
+        """Checks of this provider's section beyond its schema (each names its field)."""
+        return []
+
+    @classmethod
+    @abstractmethod
+    def accepts_status(cls, status: Any) -> bool:
+        """Whether ``status`` is a status this provider's lifecycle rules may name."""
+
+    @abstractmethod
+    def routes(self) -> list[web.AbstractRouteDef]:
+        """The provider API's routes."""
+
+    @abstractmethod
+    def error_response(self, http_status: int, reason: str) -> web.Response:
+        """An error in this provider's own wire format (unknown route, wrong method, ...)."""
+
+    def owns(self, path: str) -> bool:
+        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.path_prefixes)
+
+    def control_routes(self, prefix: str) -> list[web.AbstractRouteDef]:
+        """Extra control API routes under ``prefix`` (``/_emulator/<name>``)."""
+        return []
+
+    def banner(self) -> list[str]:
+        """Lines printed at start-up: endpoints and credentials in use."""
+        return []
+
+    def reset(self) -> None:  # noqa: B027 - optional hook, most providers keep no extra state
+        """Forget provider-held state (config stays)."""
+
+    async def inbound(self, document: dict[str, Any]) -> list[Any]:
+        """An end user sends a message; returns the stored messages."""
+        raise InboundError("provider", f"{self.name} does not accept inbound messages yet")

@@ -1,0 +1,53 @@
+"""Signs and queues Telesign callbacks with Telesign's retry policy.
+
+Documented policy: only HTTP 200 counts; after a failed attempt wait 10 s and retry, after a
+second failure wait 30 s and make the final attempt (three tries). ``telesign.callbacks.success:
+2xx`` also accepts 201-299, for handlers that answer 204.
+
+Headers: ``Authorization: TSA {customer_id}:{signature}`` and ``X-TS-Authorization: {signature}``
+(the bare signature, which Telesign's webhook sample and the SDK's
+``verify_telesign_callback_signature`` compare against); ``telesign.callbacks.x_ts_authorization:
+tsa`` sends the full ``TSA cid:sig`` form in both. The signature is base64 HMAC-SHA256 of the body
+keyed by the base64-decoded api key.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from emulator import __version__
+from emulator.core.context import Context
+from emulator.core.dispatcher import Delivery, RetryPolicy
+from emulator.core.timefmt import rfc1123
+from emulator.providers.telesign.signing import callback_signature
+
+RETRY_DELAYS = (10.0, 30.0)
+POLICY_200 = RetryPolicy("telesign", RETRY_DELAYS)
+POLICY_2XX = RetryPolicy("telesign-2xx", RETRY_DELAYS, success=lambda status: 200 <= status < 300)
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(", ", ": ")).encode("utf-8")
+
+
+def send(ctx: Context, *, kind: str, url: str, payload: dict[str, Any],
+         message_id: str | None) -> Delivery:
+    section = ctx.config.section("telesign")
+    policy = POLICY_2XX if section["callbacks"]["success"] == "2xx" else POLICY_200
+
+    def headers(body: bytes, at: float) -> dict[str, str]:
+        current = ctx.config.section("telesign")
+        signature = callback_signature(current["api_key"], body)
+        tsa = f"TSA {current['customer_id']}:{signature}"
+        bare = current["callbacks"]["x_ts_authorization"] != "tsa"
+        return {
+            "Content-Type": "application/json",
+            "Authorization": tsa,
+            "X-TS-Authorization": signature if bare else tsa,
+            "Date": rfc1123(at),
+            "User-Agent": f"sms-emulator/{__version__} (Telesign callback)",
+        }
+
+    return ctx.dispatcher.submit(provider="telesign", kind=kind, url=url, body=encode(payload),
+                                 policy=policy, headers=headers, message_id=message_id)

@@ -1,0 +1,236 @@
+"""The Telesign provider: accounts, message lifecycle, delivery callbacks, inbound messages and
+the US/Canada compliance keywords."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from emulator.core.context import Context
+from emulator.core.fakes import FakeData
+from emulator.core.lifecycle import Step
+from emulator.core.store import Message
+from emulator.core.timefmt import iso_micro_z
+from emulator.providers.base import Provider
+from emulator.providers.telesign import (
+    callbacks,
+    compliance,
+    inbound,
+    lifecycle,
+    payloads,
+    signing,
+    statuses,
+)
+from emulator.providers.telesign.auth import Account, Verifier
+from emulator.providers.telesign.errors import HTTP_TO_CODE, error_response
+from emulator.providers.telesign.validation import SendRequest
+
+DEFAULT_CUSTOMER_ID = "FFFFFFFF-EEEE-DDDD-1234-AB1234567890"
+# base64 of a fixed 48-byte string; any base64 key works once configured
+DEFAULT_API_KEY = "c21zLWVtdWxhdG9yIGRlZmF1bHQgVGVsZXNpZ24ga2V5OyBub3QgYSBzZWNyZXQh"
+#: how long an opted-out number's message takes to be refused with 510
+OPT_OUT_DELAY = 1.0
+
+
+class TelesignProvider(Provider):
+    name = "telesign"
+    path_prefixes = ("/v1/",)
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.verifier = Verifier(self.account, lambda: self.section["auth"])
+        self.opt_outs = compliance.OptOuts()
+        self.fakes = FakeData(ctx.rng)
+
+    @classmethod
+    def default_config(cls) -> dict[str, Any]:
+        return {
+            "customer_id": DEFAULT_CUSTOMER_ID,
+            "api_key": DEFAULT_API_KEY,
+            "callback_url": None,
+            "mo_callback_urls": {},
+            "timestamp_format": "iso",
+            "auth": {"date_skew_seconds": 900, "nonce_window_seconds": 900},
+            "callbacks": {"intermediate": False, "success": "200",
+                          "x_ts_authorization": "signature"},
+            "inbound": {"price": "0.0075", "keyword_match": "exact"},
+            "compliance": compliance.default_config(),
+        }
+
+    @classmethod
+    def accepts_status(cls, status: Any) -> bool:
+        return lifecycle.accepts_status(status)
+
+    @classmethod
+    def check_config(cls, section: dict[str, Any]) -> list[str]:
+        if not signing.is_base64_key(section["api_key"]):
+            return ["api_key: must be base64 (it is decoded to make the HMAC key)"]
+        return []
+
+    @property
+    def section(self) -> dict[str, Any]:
+        return self.ctx.config.section("telesign")
+
+    def account(self) -> Account:
+        return Account(self.section["customer_id"], self.section["api_key"])
+
+    @property
+    def timestamp_style(self) -> str:
+        return self.section["timestamp_format"]
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        from emulator.providers.telesign.routes import build_routes
+
+        return build_routes(self)
+
+    def control_routes(self, prefix: str) -> list[web.AbstractRouteDef]:
+        async def list_opt_outs(request: web.Request) -> web.Response:
+            return web.json_response({"opt_outs": self.opt_outs.to_json()})
+
+        async def clear_opt_outs(request: web.Request) -> web.Response:
+            number = request.query.get("phone_number")
+            removed = len(self.opt_outs.to_json()) if number is None else None
+            if number is None:
+                self.opt_outs.clear()
+            else:
+                removed = self.opt_outs.remove(number)
+            self.ctx.journal.record("opt_outs_cleared", self.name, phone_number=number,
+                                    removed=removed)
+            return web.json_response({"removed": removed, "opt_outs": self.opt_outs.to_json()})
+
+        return [web.get(f"{prefix}/opt-outs", list_opt_outs),
+                web.delete(f"{prefix}/opt-outs", clear_opt_outs)]
+
+    def error_response(self, http_status: int, reason: str) -> web.Response:
+        code = HTTP_TO_CODE.get(http_status, -40006 if http_status < 500 else 10000)
+        return error_response(code, iso_micro_z(self.ctx.clock.now()), http_status=http_status)
+
+    def banner(self) -> list[str]:
+        return [
+            f"Telesign   {self.ctx.base_url}/v1/messaging",
+            f"  customer_id  {self.section['customer_id']}",
+            f"  api_key      {self.section['api_key']}",
+        ]
+
+    def reset(self) -> None:
+        self.verifier.nonces.clear()
+        self.opt_outs.clear()
+
+    # -- outbound messages ------------------------------------------------------------------
+    def send(self, request: SendRequest, auth_method: str) -> Message:
+        details: dict[str, Any] = {
+            "message_type": request.message_type,
+            "external_id": request.external_id,
+            "callback_url": request.callback_url,
+            "account_lifecycle_event": request.account_lifecycle_event,
+            "originating_ip": request.originating_ip,
+            "sender_id": request.sender_id,
+            "extra_params": request.extra,
+            "auth_method": auth_method,
+        }
+        if self.opt_outs.blocks(request.phone_number, request.sender_id):
+            steps = [Step(510, OPT_OUT_DELAY)]
+            details["blocked_by_opt_out"] = True
+        else:
+            steps = lifecycle.plan(request.phone_number,
+                                   self.ctx.config.section("lifecycle")["rules"])
+        return self._create_outbound(request.phone_number, request.message, request.sender_id,
+                                     details, steps)
+
+    def _create_outbound(self, to: str, text: str, sender: str | None, details: dict[str, Any],
+                         steps: list[Step]) -> Message:
+        ctx = self.ctx
+        now = ctx.clock.now()
+        message = ctx.store.add(Message(
+            id=ctx.rng.hex_id(32), provider=self.name, direction="outbound", to=to, from_=sender,
+            text=text, status=statuses.IN_PROGRESS.code,
+            status_description=statuses.IN_PROGRESS.description, created_at=now, updated_at=now,
+            details=details,
+        ))
+        details["planned_statuses"] = [step.status for step in steps]
+        ctx.journal.record("message_created", self.name, message_id=message.id, to=to,
+                           status=message.status)
+        self._schedule(message, steps)
+        return message
+
+    def _schedule(self, message: Message, steps: list[Step]) -> None:
+        if not steps:
+            return
+        step, rest = steps[0], steps[1:]
+
+        async def run() -> None:
+            self._apply(message, step.status)
+            self._schedule(message, rest)
+
+        self.ctx.scheduler.call_later(step.after, run, f"telesign {message.id} -> {step.status}")
+
+    def _apply(self, message: Message, code: int) -> None:
+        status = statuses.get(code)
+        now = self.ctx.clock.now()
+        message.set_status(code, status.description, now, final=status.final)
+        self.ctx.journal.record("status_change", self.name, message_id=message.id,
+                                status=code, description=status.description, final=status.final)
+        if message.details.get("auto_response"):
+            return  # Telesign's own compliance reply: the customer gets no report of it
+        if status.final or self.section["callbacks"]["intermediate"]:
+            self._delivery_report(message)
+
+    def _delivery_report(self, message: Message) -> None:
+        url = message.details.get("callback_url") or self.section["callback_url"]
+        if not url:
+            self.ctx.journal.record("callback_skipped", self.name, message_id=message.id,
+                                    reason="no callback_url on the request or the account")
+            return
+        payload = payloads.delivery_callback(message, self.timestamp_style)
+        callbacks.send(self.ctx, kind="delivery_report", url=url, payload=payload,
+                       message_id=message.id)
+
+    # -- inbound messages -------------------------------------------------------------------
+    async def inbound(self, document: dict[str, Any]) -> list[Message]:
+        section = self.section
+        mo = inbound.parse(document, section["inbound"]["keyword_match"])
+        now = self.ctx.clock.now()
+        reference_id = self.ctx.rng.hex_id(32)
+        payload = inbound.build(mo, reference_id, iso_micro_z(now),
+                                price=section["inbound"]["price"], fakes=self.fakes)
+        message = self.ctx.store.add(Message(
+            id=reference_id, provider=self.name, direction="inbound", channel=mo.channel,
+            to=mo.to, from_=mo.sender, text=mo.text, status=inbound.MO_STATUS_CODE,
+            status_description=inbound.MO_STATUS_DESCRIPTION, created_at=now, updated_at=now,
+            final=True,
+            details={"action": mo.match.action, "keyword": mo.match.keyword,
+                     "iso_country_code": mo.country, "payload": payload},
+        ))
+        self.ctx.journal.record("inbound_message", self.name, message_id=reference_id,
+                                channel=mo.channel, action=mo.match.action)
+        url = section["mo_callback_urls"].get(mo.channel) or section["callback_url"]
+        if url:
+            callbacks.send(self.ctx, kind=f"mo_{mo.channel}", url=url, payload=payload,
+                           message_id=reference_id)
+        else:
+            self.ctx.journal.record("callback_skipped", self.name, message_id=reference_id,
+                                    reason=f"no mo_callback_urls.{mo.channel} or callback_url")
+        created = [message]
+        if mo.channel == "sms" and mo.match.keyword is not None:
+            reply = self._compliance(mo, message)
+            if reply is not None:
+                created.append(reply)
+        return created
+
+    def _compliance(self, mo: inbound.Inbound, message: Message) -> Message | None:
+        settings = self.section["compliance"]
+        if mo.country not in settings["countries"]:
+            return None
+        action, keyword = mo.match.action, mo.match.keyword or ""
+        now = self.ctx.clock.now()
+        if action == "stop":
+            self.opt_outs.stop(mo.to, mo.sender, keyword, now)
+        elif action == "start":
+            self.opt_outs.start(mo.to, mo.sender)
+        self.ctx.journal.record("compliance_keyword", self.name, action=action, keyword=keyword,
+                                sender_id=mo.to, phone_number=mo.sender)
+        details = {"auto_response": True, "in_reply_to": message.id, "action": action,
+                   "keyword": keyword}
+        return self._create_outbound(mo.sender, compliance.reply_text(settings, action, keyword),
+                                     mo.to, details, list(lifecycle.DEFAULT_STEPS))

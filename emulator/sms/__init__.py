@@ -1,0 +1,1 @@
+"""SMS matters shared by every provider: phone numbers, keywords (and later encodings)."""
