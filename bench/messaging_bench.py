@@ -1,0 +1,144 @@
+"""Benchmark: ``POST /v1/messaging`` with HMAC auth, emulator against a bare aiohttp baseline.
+
+Both servers run as separate processes on loopback, started by this script: the emulator exactly
+as ``sms-emulator serve`` runs it (real clock, so lifecycles and their jobs run too), and
+``bench/bare_app.py``, which answers the same JSON and does nothing else. The load generator
+sends the same HMAC-signed form requests (fresh nonce and date each, as the SDK does) to both,
+with a fixed number of concurrent connections. Rounds alternate baseline / emulator so that
+noise on a shared machine hits both alike; the medians and their ratio are printed.
+
+Bounded: a fixed request count per round, a time limit per round, loopback only.
+
+    python bench/messaging_bench.py [--requests 3000] [--concurrency 32] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import sys
+import time
+import uuid
+from email.utils import formatdate
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from emulator.providers.telesign import signing  # noqa: E402
+from emulator.providers.telesign.provider import (  # noqa: E402
+    DEFAULT_API_KEY,
+    DEFAULT_CUSTOMER_ID,
+)
+
+BODY = urlencode({"phone_number": "15551234567", "message": "Your code is 123456",
+                  "message_type": "OTP"}).encode()
+CONTENT_TYPE = "application/x-www-form-urlencoded"
+KEY = signing.decode_api_key(DEFAULT_API_KEY)
+START_LIMIT = 15.0
+
+
+def signed_headers() -> dict[str, str]:
+    """The headers the Telesign SDK sends for an HMAC-SHA256 POST."""
+    date = formatdate(usegmt=True)
+    nonce = str(uuid.uuid4())
+    text = signing.string_to_sign(method="POST", content_type=CONTENT_TYPE, date=date,
+                                  auth_method="HMAC-SHA256", nonce=nonce, x_ts_date=None,
+                                  body=BODY, resource="/v1/messaging")
+    signature = signing.sign(KEY, text)
+    return {"Authorization": f"TSA {DEFAULT_CUSTOMER_ID}:{signature}", "Date": date,
+            "Content-Type": CONTENT_TYPE, "x-ts-auth-method": "HMAC-SHA256", "x-ts-nonce": nonce}
+
+
+async def start(*command: str) -> tuple[asyncio.subprocess.Process, str]:
+    proc = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.DEVNULL)
+    deadline = time.monotonic() + START_LIMIT
+    while time.monotonic() < deadline:
+        line = await asyncio.wait_for(proc.stdout.readline(), START_LIMIT)
+        if not line:
+            break
+        found = re.search(rb"listening on (http://\S+)", line)
+        if found:
+            # keep draining stdout so the server never blocks on a full pipe
+            asyncio.get_running_loop().create_task(proc.stdout.read())
+            return proc, found.group(1).decode()
+    proc.kill()
+    raise SystemExit(f"{command[0]} did not start")
+
+
+async def load(url: str, requests: int, concurrency: int, limit: float) -> tuple[float, int]:
+    """Send ``requests`` POSTs over ``concurrency`` connections; requests per second and the
+    number of answers that were not HTTP 200."""
+    remaining = requests
+    failures = 0
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        deadline = time.monotonic() + limit
+
+        async def worker() -> int:
+            nonlocal remaining, failures
+            done = 0
+            while remaining > 0 and time.monotonic() < deadline:
+                remaining -= 1
+                async with session.post(f"{url}/v1/messaging", data=BODY,
+                                        headers=signed_headers()) as response:
+                    await response.read()
+                    failures += response.status != 200
+                done += 1
+            return done
+
+        started = time.perf_counter()
+        counts = await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return sum(counts) / elapsed, failures
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000, help="requests per round")
+    parser.add_argument("--concurrency", type=int, default=32, help="concurrent connections")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per server, alternating")
+    parser.add_argument("--round-limit", type=float, default=30.0,
+                        help="real seconds a round may take at most")
+    args = parser.parse_args()
+
+    python = sys.executable
+    emulator, emulator_url = await start(python, "-m", "emulator", "serve", "--port", "0",
+                                         "--seed", "1")
+    bare, bare_url = await start(python, str(ROOT / "bench" / "bare_app.py"))
+    results: dict[str, list[float]] = {"baseline": [], "emulator": []}
+    try:
+        for url in (bare_url, emulator_url):  # warm-up, not counted
+            await load(url, min(300, args.requests), args.concurrency, args.round_limit)
+        for round_number in range(1, args.rounds + 1):
+            for name, url in (("baseline", bare_url), ("emulator", emulator_url)):
+                rate, failures = await load(url, args.requests, args.concurrency,
+                                            args.round_limit)
+                if failures:
+                    raise SystemExit(f"{name}: {failures} answers were not HTTP 200; "
+                                     "the benchmark would measure an error path")
+                results[name].append(rate)
+                print(f"round {round_number}  {name:<8}  {rate:8.0f} req/s", flush=True)
+    finally:
+        for proc in (emulator, bare):
+            proc.terminate()
+            await proc.wait()
+
+    baseline = statistics.median(results["baseline"])
+    measured = statistics.median(results["emulator"])
+    print(f"POST /v1/messaging, HMAC-SHA256, {args.concurrency} connections, "
+          f"{args.requests} requests x {args.rounds} rounds (medians)")
+    print(f"  bare aiohttp baseline  {baseline:8.0f} req/s")
+    print(f"  sms-emulator           {measured:8.0f} req/s")
+    print(f"  ratio                  {measured / baseline:8.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
