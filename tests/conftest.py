@@ -44,6 +44,8 @@ def assert_control_schema(path: str, status: int, body: Any) -> None:
         assert_valid("control/message", body)
     elif path.startswith("/deliveries/"):
         assert_valid("control/delivery", body)
+    elif path == "/telesign/opt-outs":
+        assert_valid("telesign/opt-outs", body)
     elif path == "/config":
         for section, content in body.items():
             schema = {"webhooks": "core/config-webhooks",
