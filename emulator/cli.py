@@ -1,4 +1,8 @@
-"""Command line: ``sms-emulator serve`` (also ``python -m emulator serve``).
+"""Command line: ``sms-emulator serve | replay | validate | fuzz`` (also ``python -m emulator``).
+
+``serve`` lives here; every other command is a module with ``register(subparsers)``, which adds
+its parser and sets ``func`` (called with the parsed arguments, returning the exit status), so a
+command is added by naming its module in :data:`COMMAND_MODULES`.
 
 ``serve`` prints the base URL, the credentials in use, the control API address and the whole
 configuration document at start-up, so a new user can point an SDK at it straight away. Ctrl-C
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import signal
 import sys
 from datetime import datetime
@@ -43,6 +48,10 @@ def _positive(value: str) -> float:
     return number
 
 
+#: modules of the other commands, each with ``register(subparsers)``
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sms-emulator",
                                      description="Local emulator of the Telesign and TSG Global "
@@ -67,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "printed at start-up)")
     serve.add_argument("--start", type=_start_time, default=None, metavar="TIME",
                        help="emulated start time, ISO 8601 (default: now)")
+    serve.set_defaults(func=run_serve)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
     return parser
 
 
@@ -119,21 +131,23 @@ async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
     return 0
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    settings = Settings(host=args.host, port=args.port, clock=args.clock, speed=args.speed,
+                        seed=args.seed, start=args.start, config_path=args.config)
+    if settings.speed != 1.0 and settings.clock == "manual":
+        print("sms-emulator: --speed applies to the real clock, not --clock manual",
+              file=sys.stderr)
+        return 2
+    try:
+        document = load_config_file(args.config) if args.config else None
+        return asyncio.run(serve(settings, document))
+    except ConfigError as exc:
+        print("sms-emulator: configuration problem:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        settings = Settings(host=args.host, port=args.port, clock=args.clock, speed=args.speed,
-                            seed=args.seed, start=args.start, config_path=args.config)
-        if settings.speed != 1.0 and settings.clock == "manual":
-            print("sms-emulator: --speed applies to the real clock, not --clock manual",
-                  file=sys.stderr)
-            return 2
-        try:
-            document = load_config_file(args.config) if args.config else None
-            return asyncio.run(serve(settings, document))
-        except ConfigError as exc:
-            print("sms-emulator: configuration problem:", file=sys.stderr)
-            for problem in exc.problems:
-                print(f"  {problem}", file=sys.stderr)
-            return 2
-    return 2  # pragma: no cover - argparse requires a command
+    return args.func(args)
