@@ -82,11 +82,55 @@ def build_context(settings: Settings, config: Config) -> Context:
                    rng=SeededRandom(settings.seed))
 
 
+def owner_of(providers: dict[str, Provider], path: str) -> Provider | None:
+    """The provider whose API ``path`` belongs to: the one with the longest matching prefix, so
+    that one provider can own a path under another's (``/v1/sms/`` under ``/v1/``)."""
+    best: tuple[int, Provider | None] = (-1, None)
+    for provider in providers.values():
+        length = provider.owned_prefix_length(path)
+        if length > best[0]:
+            best = (length, provider)
+    return best[1]
+
+
+def _api_journal_middleware(providers: dict[str, Provider], ctx: Context):
+    """Records every call to a provider API as an ``api_call`` journal entry: method, path,
+    query, content type, body and the answer's status and body, whatever the answer was. This
+    is how scenario expectations see what the system under test asked of a provider."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        provider = owner_of(providers, request.path)
+        if provider is None:
+            return await handler(request)
+        body = b""
+        answer: bytes | None = None
+        status = 500  # unless the handler answers: the error middleware reports our bug
+        try:
+            body = await request.read()
+            response = await handler(request)
+            status = response.status
+            if isinstance(response, web.Response) and isinstance(response.body, bytes):
+                answer = response.body
+            return response
+        except web.HTTPException as exc:  # unknown path, wrong method, too large: formatted
+            status = exc.status                # by the error middleware around this one
+            raise
+        finally:
+            ctx.journal.record(
+                "api_call", provider.name, method=request.method, path=request.path,
+                query=request.query_string, content_type=request.content_type,
+                body=body.decode("utf-8", "replace"), status=status,
+                response=None if answer is None else answer.decode("utf-8", "replace"))
+
+    return middleware
+
+
 def _error_middleware(providers: dict[str, Provider], ctx: Context):
     def formatted(path: str, status: int, reason: str) -> web.Response:
-        for provider in providers.values():
-            if provider.owns(path):
-                return provider.error_response(status, reason)
+        provider = owner_of(providers, path)
+        if provider is not None:
+            return provider.error_response(status, reason)
         if path.startswith(CONTROL_PREFIX):
             return control_error(status, f"{reason}: {path}")
         return web.json_response({"error": reason, "path": path}, status=status)
@@ -125,7 +169,8 @@ def build_app(settings: Settings | None = None,
             provider.reset()
         ctx.journal.record("reset", None)
 
-    app = web.Application(middlewares=[_error_middleware(providers, ctx)],
+    app = web.Application(middlewares=[_error_middleware(providers, ctx),
+                                       _api_journal_middleware(providers, ctx)],
                           client_max_size=MAX_BODY_BYTES)
     app[CONTEXT] = ctx
     app[PROVIDERS] = providers

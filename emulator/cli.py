@@ -16,7 +16,6 @@ import asyncio
 import importlib
 import signal
 import sys
-from datetime import datetime
 from typing import Any
 
 import yaml
@@ -25,17 +24,15 @@ from aiohttp import web
 from emulator import __version__
 from emulator.app import CONTEXT, PROVIDERS, build_app
 from emulator.config import ConfigError, Settings, load_config_file
+from emulator.core.timefmt import parse_iso
 
 
 def _start_time(value: str) -> float:
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    parsed = parse_iso(value)
+    if parsed is None:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not an ISO 8601 time such as 2026-01-01T00:00:00Z") from None
-    if parsed.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{value!r} needs a time zone, e.g. a trailing Z")
-    return parsed.timestamp()
+            f"{value!r} is not an ISO 8601 time with a zone, such as 2026-01-01T00:00:00Z")
+    return parsed
 
 
 def _positive(value: str) -> float:

@@ -192,3 +192,62 @@ async def test_unknown_control_path_is_a_json_404(emulator: Emulator) -> None:
     status, body = await emulator.control("GET", "/nothing")
     assert status == 404
     assert "error" in body
+
+
+async def test_every_provider_api_call_is_journaled_with_its_answer(emulator: Emulator) -> None:
+    reference_id = await send(emulator, external_id="order-7")
+    async with emulator.http.get(emulator.url + "/v1/nothing") as response:
+        assert response.status == 404
+    _status, body = await emulator.control("GET", "/journal", params={"kind": "api_call"})
+    sent, missing = body["entries"]
+    assert (sent["provider"], sent["method"], sent["path"]) == ("telesign", "POST",
+                                                               "/v1/messaging")
+    assert sent["content_type"] == "application/x-www-form-urlencoded"
+    assert "external_id=order-7" in sent["body"]
+    assert sent["status"] == 200
+    assert f'"reference_id": "{reference_id}"' in sent["response"]
+    assert (missing["path"], missing["status"]) == ("/v1/nothing", 404)
+    _, body = await emulator.control("GET", "/journal", params={"kind": "api_call",
+                                                                      "provider": "nobody"})
+    assert body["entries"] == []
+
+
+async def test_the_clock_says_when_the_next_job_falls_due(emulator: Emulator) -> None:
+    _status, body = await emulator.control("GET", "/clock")
+    assert body["next_due"] is None
+    await send(emulator)
+    _, body = await emulator.control("GET", "/clock")
+    assert body["next_due"] == "2026-01-01T00:00:02.000000Z"  # 203 two seconds after the POST
+
+
+async def test_reset_can_restart_from_another_seed_and_time(emulator: Emulator) -> None:
+    await emulator.advance(3600)
+    first = await send(emulator)
+    status, body = await emulator.control("POST", "/reset",
+                                          json={"seed": 99, "now": "2030-06-01T12:00:00Z"})
+    assert status == 200, body
+    assert (body["seed"], body["now"]) == (99, "2030-06-01T12:00:00.000000Z")
+    again = await send(emulator)
+    await emulator.control("POST", "/reset", json={"seed": 99, "now": "2030-06-01T12:00:00Z"})
+    assert await send(emulator) == again != first
+    message = await emulator.message(again)
+    assert message["created_at"] == "2030-06-01T12:00:00.000000Z"
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"seed": -1}, "seed"), ({"seed": "7"}, "seed"), ({"now": "tomorrow"}, "now"),
+    ({"now": "2030-06-01T12:00:00"}, "now"), ({"colour": 1}, "colour"),
+])
+async def test_reset_refuses_bad_fields(emulator: Emulator, payload, field) -> None:
+    status, body = await emulator.control("POST", "/reset", json=payload)
+    assert status == 400
+    assert body["field"] == field
+
+
+async def test_messages_say_who_made_them(emulator: Emulator) -> None:
+    await send(emulator, "14155550123")
+    _status, body = await emulator.control("POST", "/inbound", json={
+        "provider": "telesign", "from": "14155550123", "to": "4442", "text": "HELP"})
+    _, body = await emulator.control("GET", "/messages")
+    assert [(m["direction"], m["origin"]) for m in body["messages"]] == [
+        ("outbound", "provider"), ("inbound", "end_user"), ("outbound", "api")]

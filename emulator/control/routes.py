@@ -18,6 +18,7 @@ from emulator.config import ConfigError
 from emulator.core.clock import ManualClock
 from emulator.core.context import Context
 from emulator.core.scheduler import AdvanceBusy
+from emulator.core.timefmt import iso_micro_z, parse_iso
 from emulator.providers.base import InboundError, Provider
 
 PREFIX = "/_emulator"
@@ -127,6 +128,8 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
         state = ctx.clock.describe()
         state["pending_jobs"] = ctx.scheduler.pending
         state["pending_deliveries"] = ctx.dispatcher.pending
+        next_due = ctx.scheduler.next_due()
+        state["next_due"] = None if next_due is None else iso_micro_z(next_due)
         return state
 
     async def get_clock(request: web.Request) -> web.Response:
@@ -163,9 +166,33 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
         return web.json_response(updated)
 
     async def reset(request: web.Request) -> web.Response:
+        """Optional body: ``{"seed": N}`` restarts the id sequence from a new seed and, on a
+        manual clock, ``{"now": ISO 8601}`` sets the emulated time (backwards too), so a scenario
+        can run reproducibly on an emulator that is already running."""
+        document = await _json_object(request)
+        seed = document.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
+                                 or seed < 0):
+            raise ControlError(400, "seed must be a whole number >= 0", "seed")
+        now = None
+        if document.get("now") is not None:
+            if not isinstance(ctx.clock, ManualClock):
+                raise ControlError(409, f"the clock is {ctx.clock.mode}; only a manual clock can "
+                                   "be set", "now")
+            now = parse_iso(document["now"])
+            if now is None:
+                raise ControlError(400, "now must be an ISO 8601 time with a zone, e.g. "
+                                   "2026-01-01T00:00:00Z", "now")
+        unknown = sorted(set(document) - {"seed", "now"})
+        if unknown:
+            raise ControlError(400, f"unknown field {unknown[0]!r} (known: seed, now)", unknown[0])
         for hook in reset_hooks:
             hook()
-        return web.json_response({"status": "reset", **clock_state()})
+        if seed is not None:
+            ctx.rng.reseed(seed)
+        if now is not None:
+            ctx.clock.restart_at(now)
+        return web.json_response({"status": "reset", "seed": ctx.rng.seed, **clock_state()})
 
     routes = [
         ("GET", "/health", health),

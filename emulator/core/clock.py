@@ -87,6 +87,10 @@ class ManualClock(Clock):
         if when > self._now:
             self._now = when
 
+    def restart_at(self, when: float) -> None:
+        """Jump to ``when``, backwards too; only for a reset, when nothing is queued."""
+        self._now = float(when)
+
     def real_delay(self, emulated_seconds: float) -> float:
         return math.inf
 

@@ -5,6 +5,7 @@ Same seed, same sequence: a CI failure reproduces locally with the seed printed 
 
 from __future__ import annotations
 
+import hashlib
 import random
 import uuid
 
@@ -14,9 +15,19 @@ class SeededRandom:
         self.seed = random.SystemRandom().randrange(2**32) if seed is None else int(seed)
         self.random = random.Random(self.seed)
 
-    def reseed(self) -> None:
-        """Restart the sequence from the seed (reset does this, so a re-run gives the same ids)."""
+    def reseed(self, seed: int | None = None) -> None:
+        """Restart the sequence from the seed, or from a new ``seed`` (reset does this, so a
+        re-run gives the same ids)."""
+        if seed is not None:
+            self.seed = int(seed)
         self.random = random.Random(self.seed)
+
+    def derive(self, label: str) -> SeededRandom:
+        """An independent sequence for ``label``, fixed by the seed: for values such as request
+        ids that must not shift the main sequence (and so every later message id) when a client
+        makes one more request."""
+        digest = hashlib.sha256(f"{self.seed}:{label}".encode()).digest()
+        return SeededRandom(int.from_bytes(digest[:8], "big"))
 
     def hex_id(self, length: int = 32) -> str:
         """Upper-case hex id, e.g. a Telesign ``reference_id``."""

@@ -37,6 +37,9 @@ class Message:
     created_at: float
     updated_at: float
     channel: str = "sms"
+    #: who made it: "api" (the system under test, through the provider API or a webhook
+    #: reply), "end_user" (inbound) or "provider" (the provider on its own, e.g. an auto-reply)
+    origin: str = "api"
     final: bool = False
     details: dict[str, Any] = field(default_factory=dict)
     history: list[StatusChange] = field(default_factory=list)
@@ -55,6 +58,7 @@ class Message:
             "provider": self.provider,
             "channel": self.channel,
             "direction": self.direction,
+            "origin": self.origin,
             "from": self.from_,
             "to": self.to,
             "text": self.text,

@@ -11,6 +11,20 @@ def iso_micro_z(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def iso_naive_micro(ts: float) -> str:
+    """UTC without a zone, with microseconds: ``2017-09-17T19:12:32.792699`` (TSG Global)."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def iso_naive_seconds(ts: float, *, minute: bool = False) -> str:
+    """UTC without a zone or fraction: ``2017-06-01T18:00:05``; ``minute`` zeroes the seconds
+    (``2017-06-01T18:00:00``), as TSG's delivery receipt times are."""
+    moment = datetime.fromtimestamp(int(ts), UTC)
+    if minute:
+        moment = moment.replace(second=0)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def rfc1123(ts: float) -> str:
     """HTTP date: ``Tue, 31 Jan 2017 13:36:07 GMT``."""
     return format_datetime(datetime.fromtimestamp(int(ts), UTC), usegmt=True)
@@ -26,4 +40,17 @@ def parse_http_date(value: str) -> float | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def parse_iso(value: object) -> float | None:
+    """POSIX seconds of an ISO 8601 time with a zone (``Z`` allowed); ``None`` if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
     return parsed.timestamp()

@@ -62,7 +62,13 @@ class Provider(ABC):
         """An error in this provider's own wire format (unknown route, wrong method, ...)."""
 
     def owns(self, path: str) -> bool:
-        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.path_prefixes)
+        return self.owned_prefix_length(path) >= 0
+
+    def owned_prefix_length(self, path: str) -> int:
+        """The length of the longest of this provider's prefixes ``path`` falls under, or -1."""
+        lengths = [len(p) for p in self.path_prefixes
+                   if path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/")]
+        return max(lengths, default=-1)
 
     def control_routes(self, prefix: str) -> list[web.AbstractRouteDef]:
         """Extra control API routes under ``prefix`` (``/_emulator/<name>``)."""

@@ -139,14 +139,14 @@ class TelesignProvider(Provider):
                                      details, steps)
 
     def _create_outbound(self, to: str, text: str, sender: str | None, details: dict[str, Any],
-                         steps: list[Step]) -> Message:
+                         steps: list[Step], origin: str = "api") -> Message:
         ctx = self.ctx
         now = ctx.clock.now()
         message = ctx.store.add(Message(
             id=ctx.rng.hex_id(32), provider=self.name, direction="outbound", to=to, from_=sender,
             text=text, status=statuses.IN_PROGRESS.code,
             status_description=statuses.IN_PROGRESS.description, created_at=now, updated_at=now,
-            details=details,
+            origin=origin, details=details,
         ))
         details["planned_statuses"] = [step.status for step in steps]
         ctx.journal.record("message_created", self.name, message_id=message.id, to=to,
@@ -197,6 +197,7 @@ class TelesignProvider(Provider):
         message = self.ctx.store.add(Message(
             id=reference_id, provider=self.name, direction="inbound", channel=mo.channel,
             to=mo.to, from_=mo.sender, text=mo.text, status=inbound.MO_STATUS_CODE,
+            origin="end_user",
             status_description=inbound.MO_STATUS_DESCRIPTION, created_at=now, updated_at=now,
             final=True,
             details={"action": mo.match.action, "keyword": mo.match.keyword,
@@ -232,5 +233,6 @@ class TelesignProvider(Provider):
                                 sender_id=mo.to, phone_number=mo.sender)
         details = {"auto_response": True, "in_reply_to": message.id, "action": action,
                    "keyword": keyword}
-        return self._create_outbound(mo.sender, compliance.reply_text(settings, action, keyword),
-                                     mo.to, details, list(lifecycle.DEFAULT_STEPS))
+        text = compliance.reply_text(settings, action, keyword)
+        return self._create_outbound(mo.sender, text, mo.to, details,
+                                     list(lifecycle.DEFAULT_STEPS), origin="provider")
