@@ -93,6 +93,7 @@ class Config:
                  extra_checks: dict[str, SectionCheck] | None = None) -> None:
         self._section_schemas = section_schemas
         self._extra_checks = extra_checks or {}
+        self._defaults = copy.deepcopy(defaults)
         self._document = copy.deepcopy(defaults)
         self.validate(self._document)
 
@@ -118,6 +119,16 @@ class Config:
                 problems += [f"{key}.{p}" for p in self._extra_checks[key](document[key])]
         if problems:
             raise ConfigError(problems)
+
+    def replace(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """Make ``document`` (merged over the defaults) the whole configuration; all or
+        nothing."""
+        if not isinstance(document, Mapping):
+            raise ConfigError(["(top level): expected a JSON object"])
+        merged = deep_merge(self._defaults, document)
+        self.validate(merged)
+        self._document = merged
+        return self.document
 
     def patch(self, patch: Mapping[str, Any]) -> dict[str, Any]:
         """Deep-merge ``patch``; all or nothing."""

@@ -251,3 +251,40 @@ async def test_messages_say_who_made_them(emulator: Emulator) -> None:
     _, body = await emulator.control("GET", "/messages")
     assert [(m["direction"], m["origin"]) for m in body["messages"]] == [
         ("outbound", "provider"), ("inbound", "end_user"), ("outbound", "api")]
+
+
+async def test_put_config_replaces_the_whole_document_over_the_defaults(
+        emulator: Emulator) -> None:
+    await emulator.patch_config({"telesign": {"mo_callback_urls": {"sms": "http://127.0.0.1:1/a"},
+                                              "callback_url": "http://127.0.0.1:1/b"}})
+    status, body = await emulator.control("PUT", "/config", json={
+        "telesign": {"mo_callback_urls": {"rcs": "http://127.0.0.1:1/c"}}})
+    assert status == 200, body
+    assert body["telesign"]["mo_callback_urls"] == {"rcs": "http://127.0.0.1:1/c"}
+    assert body["telesign"]["callback_url"] is None  # back to its default
+    status, body = await emulator.control("PUT", "/config", json={"telesign": {"api_key": 7}})
+    assert status == 400
+    assert body["field"] == "telesign.api_key"
+    _, config = await emulator.control("GET", "/config")
+    assert config["telesign"]["mo_callback_urls"] == {"rcs": "http://127.0.0.1:1/c"}
+
+
+async def test_since_shows_only_what_came_after_a_cursor(
+        emulator: Emulator, receiver: Receiver) -> None:
+    await emulator.patch_config({"telesign": {"callback_url": receiver.url()}})
+    await send(emulator, "15551230001")
+    await emulator.advance(10)
+    _, clock = await emulator.control("GET", "/clock")
+    cursor = clock["cursor"]
+    assert cursor["messages"] == 1 and cursor["deliveries"] == 1 and cursor["journal"] > 0
+    later = await send(emulator, "15551230002")
+    await emulator.advance(10)
+    _, body = await emulator.control("GET", "/messages", params={"since": cursor["messages"]})
+    assert [m["id"] for m in body["messages"]] == [later]
+    _, body = await emulator.control("GET", "/deliveries",
+                                     params={"since": cursor["deliveries"]})
+    assert [d["message_id"] for d in body["deliveries"]] == [later]
+    _, body = await emulator.control("GET", "/journal", params={"since": cursor["journal"]})
+    assert body["entries"][0]["seq"] == cursor["journal"] + 1
+    status, body = await emulator.control("GET", "/messages", params={"since": "-1"})
+    assert status == 400 and body["field"] == "since"

@@ -51,8 +51,18 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
     return document
 
 
-def _filters(request: web.Request, names: tuple[str, ...]) -> dict[str, str]:
+def _filters(request: web.Request, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: request.query[name] for name in names if name in request.query}
+
+
+def _since(request: web.Request) -> int:
+    try:
+        since = int(request.query.get("since", "0"))
+    except ValueError:
+        raise ControlError(400, "since must be a whole number", "since") from None
+    if since < 0:
+        raise ControlError(400, "since must be a whole number", "since")
+    return since
 
 
 def build_routes(ctx: Context, providers: dict[str, Provider],
@@ -76,7 +86,7 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
             raise ControlError(400, "direction must be inbound or outbound", "direction")
         if "from" in filters:
             filters["from_"] = filters.pop("from")
-        messages = ctx.store.list(**filters)
+        messages = ctx.store.list(**filters, since=_since(request))
         return web.json_response({"messages": [m.to_json() for m in messages]})
 
     async def get_message(request: web.Request) -> web.Response:
@@ -105,7 +115,7 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
 
     async def list_deliveries(request: web.Request) -> web.Response:
         filters = _filters(request, ("provider", "state", "url", "message_id"))
-        deliveries = ctx.dispatcher.list(**filters)
+        deliveries = ctx.dispatcher.list(**filters, since=_since(request))
         return web.json_response({"deliveries": [d.to_json() for d in deliveries]})
 
     async def get_delivery(request: web.Request) -> web.Response:
@@ -115,12 +125,9 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
         return web.json_response(delivery.to_json())
 
     async def journal(request: web.Request) -> web.Response:
-        try:
-            since = int(request.query.get("since", "0"))
-        except ValueError:
-            raise ControlError(400, "since must be a whole number", "since") from None
         entries = ctx.journal.entries(kind=request.query.get("kind"),
-                                      provider=request.query.get("provider"), since=since)
+                                      provider=request.query.get("provider"),
+                                      since=_since(request))
         return web.json_response({"entries": [e.to_json() for e in entries],
                                   "dropped": ctx.journal.dropped})
 
@@ -130,6 +137,9 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
         state["pending_deliveries"] = ctx.dispatcher.pending
         next_due = ctx.scheduler.next_due()
         state["next_due"] = None if next_due is None else iso_micro_z(next_due)
+        # where each sequence stands: pass one as ``since`` to see only what comes after
+        state["cursor"] = {"journal": ctx.journal.last_seq, "messages": ctx.store.last_seq,
+                           "deliveries": ctx.dispatcher.last_seq}
         return state
 
     async def get_clock(request: web.Request) -> web.Response:
@@ -155,14 +165,18 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
     async def get_config(request: web.Request) -> web.Response:
         return web.json_response(ctx.config.document)
 
-    async def patch_config(request: web.Request) -> web.Response:
+    async def change_config(request: web.Request) -> web.Response:
+        """PATCH deep-merges the body in; PUT makes it the whole document (over the
+        defaults)."""
         document = await _json_object(request)
+        change = ctx.config.patch if request.method == "PATCH" else ctx.config.replace
         try:
-            updated = ctx.config.patch(document)
+            updated = change(document)
         except ConfigError as exc:
             field = exc.problems[0].split(":", 1)[0] if exc.problems else None
             raise ControlError(400, "; ".join(exc.problems), field) from None
-        ctx.journal.record("config_patched", None, keys=sorted(document))
+        kind = "config_patched" if request.method == "PATCH" else "config_replaced"
+        ctx.journal.record(kind, None, keys=sorted(document))
         return web.json_response(updated)
 
     async def reset(request: web.Request) -> web.Response:
@@ -205,7 +219,8 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
         ("GET", "/clock", get_clock),
         ("POST", "/clock/advance", advance),
         ("GET", "/config", get_config),
-        ("PATCH", "/config", patch_config),
+        ("PATCH", "/config", change_config),
+        ("PUT", "/config", change_config),
         ("POST", "/reset", reset),
     ]
     return [web.route(method, PREFIX + path, guarded(handler)) for method, path, handler in routes]

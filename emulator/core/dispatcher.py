@@ -70,6 +70,7 @@ class Attempt:
 @dataclass
 class Delivery:
     id: str
+    seq: int
     provider: str
     kind: str
     url: str
@@ -92,6 +93,7 @@ class Delivery:
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "seq": self.seq,
             "provider": self.provider,
             "kind": self.kind,
             "url": self.url,
@@ -130,6 +132,8 @@ class Dispatcher:
         self._timeout = timeout
         self._deliveries: dict[str, Delivery] = {}
         self._ids = itertools.count(1)
+        #: the ``seq`` of the newest delivery (0 before the first)
+        self.last_seq = 0
         self._session: aiohttp.ClientSession | None = None
 
     def submit(self, *, provider: str, kind: str, url: str, body: bytes, policy: RetryPolicy,
@@ -137,8 +141,9 @@ class Dispatcher:
                on_response: ResponseHook | None = None) -> Delivery:
         """Queue a webhook; its first attempt falls due now."""
         now = self.clock.now()
+        seq = self.last_seq = next(self._ids)
         delivery = Delivery(
-            id=f"D{next(self._ids):06d}", provider=provider, kind=kind, url=url, body=body,
+            id=f"D{seq:06d}", seq=seq, provider=provider, kind=kind, url=url, body=body,
             policy=policy, created_at=now, message_id=message_id, next_attempt_at=now,
             headers_fn=headers, on_response=on_response,
         )
@@ -208,11 +213,14 @@ class Dispatcher:
         return self._deliveries.get(delivery_id)
 
     def list(self, provider: str | None = None, state: str | None = None,
-             url: str | None = None, message_id: str | None = None) -> list[Delivery]:
-        """Deliveries matching every given filter, newest first."""
+             url: str | None = None, message_id: str | None = None,
+             since: int = 0) -> list[Delivery]:
+        """Deliveries matching every given filter (``since``: queued after that ``seq``),
+        newest first."""
         found = [
             d for d in self._deliveries.values()
-            if (provider is None or d.provider == provider)
+            if d.seq > since
+            and (provider is None or d.provider == provider)
             and (state is None or d.state == state)
             and (url is None or d.url == url)
             and (message_id is None or d.message_id == message_id)
@@ -227,6 +235,7 @@ class Dispatcher:
     def clear(self) -> None:
         self._deliveries.clear()
         self._ids = itertools.count(1)
+        self.last_seq = 0
 
     async def close(self) -> None:
         if self._session is not None:

@@ -36,12 +36,15 @@ class Journal:
         self.clock = clock
         self._entries: deque[Entry] = deque(maxlen=max_entries)
         self._seq = itertools.count(1)
+        #: the sequence number of the newest entry (0 before the first)
+        self.last_seq = 0
         self.dropped = 0
 
     def record(self, kind: str, provider: str | None = None, /, **detail: Any) -> Entry:
         if len(self._entries) == self._entries.maxlen:
             self.dropped += 1
         entry = Entry(next(self._seq), self.clock.now(), kind, provider, detail)
+        self.last_seq = entry.seq
         self._entries.append(entry)
         return entry
 

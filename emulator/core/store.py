@@ -55,6 +55,7 @@ class Message:
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "seq": self.seq,
             "provider": self.provider,
             "channel": self.channel,
             "direction": self.direction,
@@ -77,9 +78,11 @@ class Store:
         self._messages: dict[str, Message] = {}
         self._aliases: dict[str, str] = {}
         self._seq = itertools.count(1)
+        #: the ``seq`` of the newest message (0 before the first)
+        self.last_seq = 0
 
     def add(self, message: Message) -> Message:
-        message.seq = next(self._seq)
+        message.seq = self.last_seq = next(self._seq)
         if not message.history:
             message.history.append(
                 StatusChange(message.status, message.status_description, message.created_at))
@@ -96,11 +99,13 @@ class Store:
         return found
 
     def list(self, provider: str | None = None, direction: str | None = None,
-             to: str | None = None, from_: str | None = None) -> list[Message]:
-        """Messages matching every given filter, newest first."""
+             to: str | None = None, from_: str | None = None, since: int = 0) -> list[Message]:
+        """Messages matching every given filter (``since``: added after that ``seq``), newest
+        first."""
         found = [
             m for m in self._messages.values()
-            if (provider is None or m.provider == provider)
+            if m.seq > since
+            and (provider is None or m.provider == provider)
             and (direction is None or m.direction == direction)
             and (to is None or m.to == to)
             and (from_ is None or m.from_ == from_)
@@ -115,3 +120,4 @@ class Store:
         self._messages.clear()
         self._aliases.clear()
         self._seq = itertools.count(1)
+        self.last_seq = 0
