@@ -22,9 +22,10 @@ import yaml
 from aiohttp import web
 
 from emulator import __version__
-from emulator.app import CONTEXT, PROVIDERS, build_app
-from emulator.config import ConfigError, Settings, load_config_file
+from emulator.app import CONTEXT, PROVIDERS
+from emulator.config import ConfigError, Settings, deep_merge, load_config_file
 from emulator.core.timefmt import parse_iso
+from emulator.embedded import running
 
 
 def _start_time(value: str) -> float:
@@ -46,7 +47,7 @@ def _positive(value: str) -> float:
 
 
 #: modules of the other commands, each with ``register(subparsers)``
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("emulator.replay.cli",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "printed at start-up)")
     serve.add_argument("--start", type=_start_time, default=None, metavar="TIME",
                        help="emulated start time, ISO 8601 (default: now)")
+    serve.add_argument("--scenario", metavar="FILE",
+                       help="preload a scenario file's configuration (and its seed and start "
+                            "time unless --seed/--start are given)")
     serve.set_defaults(func=run_serve)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(commands)
@@ -99,30 +103,19 @@ def _banner(app: web.Application, url: str) -> str:
 
 
 async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
-    app = build_app(settings, document)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
     try:
-        await site.start()
+        async with running(settings, document) as (app, url):
+            print(_banner(app, url), flush=True)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await stop.wait()
+            pending = app[CONTEXT].dispatcher.pending
     except OSError as exc:
-        await runner.cleanup()
         print(f"sms-emulator: cannot listen on {settings.host}:{settings.port}: "
               f"{exc.strerror or exc}", file=sys.stderr)
         return 2
-    port = runner.addresses[0][1]
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    url = f"http://{host}:{port}"
-    app[CONTEXT].base_url = url
-    print(_banner(app, url), flush=True)
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    pending = app[CONTEXT].dispatcher.pending
-    await runner.cleanup()
     noun = "delivery was" if pending == 1 else "deliveries were"
     print(f"sms-emulator stopped; {pending} webhook {noun} still pending.", flush=True)
     return 0
@@ -137,12 +130,38 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     try:
         document = load_config_file(args.config) if args.config else None
+        if args.scenario:
+            document = _with_scenario(args.scenario, settings, document)
         return asyncio.run(serve(settings, document))
     except ConfigError as exc:
         print("sms-emulator: configuration problem:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
+
+
+def _with_scenario(path: str, settings: Settings,
+                   document: dict[str, Any] | None) -> dict[str, Any]:
+    """``document`` with the scenario's configuration merged over it; the scenario's seed and
+    start time become the settings' unless given. References to variables the scenario defines
+    are resolved; ``${emulator}`` and ``${sut}`` have no value yet and stay as written."""
+    from emulator.replay.scenario import ScenarioError, load
+    from emulator.replay.values import ValueProblem, Variables
+
+    try:
+        scenario = load(path)
+    except ScenarioError as exc:
+        raise ConfigError(exc.problems) from None
+    if settings.seed is None:
+        settings.seed = scenario.seed
+    if settings.start is None and settings.clock == "manual":
+        settings.start = scenario.start
+    known = {**{"emulator": "${emulator}", "sut": "${sut}"}, **scenario.vars}
+    try:
+        config = Variables(known, scenario.seed).resolve(scenario.config)
+    except ValueProblem as exc:
+        raise ConfigError([f"{path}: config: {exc}"]) from None
+    return deep_merge(document or {}, config)
 
 
 def main(argv: list[str] | None = None) -> int:

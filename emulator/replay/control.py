@@ -1,0 +1,70 @@
+"""An asynchronous client of the ``/_emulator`` control API, used by the scenario runner and the
+pytest plugin. It speaks only HTTP, so it drives an emulator in this process or one already
+running elsewhere alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+
+class ControlFailure(RuntimeError):
+    """The control API refused a call or could not be reached."""
+
+
+class ControlClient:
+    def __init__(self, base_url: str, session: aiohttp.ClientSession) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._session = session
+
+    async def call(self, method: str, path: str, *, json: Any = None,
+                   params: dict[str, Any] | None = None) -> Any:
+        url = f"{self.base_url}/_emulator{path}"
+        query = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        try:
+            async with self._session.request(method, url, json=json, params=query) as response:
+                body = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise ControlFailure(f"{method} {url}: {type(exc).__name__}: {exc}") from None
+        if response.status >= 400:
+            detail = body.get("error") if isinstance(body, dict) else body
+            raise ControlFailure(f"{method} {url} answered {response.status}: {detail}")
+        return body
+
+    async def health(self) -> dict[str, Any]:
+        return await self.call("GET", "/health")
+
+    async def clock(self) -> dict[str, Any]:
+        return await self.call("GET", "/clock")
+
+    async def advance(self, seconds: float) -> dict[str, Any]:
+        return await self.call("POST", "/clock/advance", json={"seconds": seconds})
+
+    async def reset(self, **fields: Any) -> dict[str, Any]:
+        return await self.call("POST", "/reset",
+                               json={k: v for k, v in fields.items() if v is not None})
+
+    async def config(self) -> dict[str, Any]:
+        return await self.call("GET", "/config")
+
+    async def patch_config(self, patch: dict[str, Any]) -> dict[str, Any]:
+        return await self.call("PATCH", "/config", json=patch)
+
+    async def replace_config(self, document: dict[str, Any]) -> dict[str, Any]:
+        return await self.call("PUT", "/config", json=document)
+
+    async def inbound(self, document: dict[str, Any]) -> dict[str, Any]:
+        return await self.call("POST", "/inbound", json=document)
+
+    async def messages(self, **filters: Any) -> list[dict[str, Any]]:
+        return (await self.call("GET", "/messages", params=filters))["messages"]
+
+    async def message(self, message_id: str) -> dict[str, Any]:
+        return await self.call("GET", f"/messages/{message_id}")
+
+    async def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
+        return (await self.call("GET", "/deliveries", params=filters))["deliveries"]
+
+    async def journal(self, **filters: Any) -> list[dict[str, Any]]:
+        return (await self.call("GET", "/journal", params=filters))["entries"]

