@@ -111,10 +111,10 @@ def _check_step(located: Located, raw: dict[str, Any], index: int, defined: set[
         problems.append(f"{located.where((*path, action, *sub))}: "
                         f"steps.{index - 1}.{action}: {text}")
 
-    for name in values.references(spec):
+    for where, name in values.references(spec):
         if name.split(".")[0] not in defined:
             problem(f"${{{name}}} is not defined before this step (vars, emulator, sut or an "
-                    "earlier capture)")
+                    "earlier capture)", *where)
     try:
         if action == "advance":
             values.duration(spec)

@@ -91,18 +91,20 @@ class Variables:
         return value
 
 
-def references(value: Any) -> list[str]:
-    """The names ``value`` refers to (fake and env references left out)."""
-    found: list[str] = []
+def references(value: Any, path: tuple[str | int, ...] = ()
+               ) -> list[tuple[tuple[str | int, ...], str]]:
+    """Where ``value`` refers to names, and which: ``(path inside value, name)`` pairs; fake
+    and env references are left out."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
     if isinstance(value, str):
-        found += [m.strip() for m in _REFERENCE.findall(value)
+        found += [(path, m.strip()) for m in _REFERENCE.findall(value)
                   if not m.strip().startswith(("fake.", "env."))]
     elif isinstance(value, list):
-        for item in value:
-            found += references(item)
+        for index, item in enumerate(value):
+            found += references(item, (*path, index))
     elif isinstance(value, dict):
-        for item in value.values():
-            found += references(item)
+        for key, item in value.items():
+            found += references(item, (*path, key))
     return found
 
 
