@@ -251,6 +251,10 @@ async def test_messages_say_who_made_them(emulator: Emulator) -> None:
     _, body = await emulator.control("GET", "/messages")
     assert [(m["direction"], m["origin"]) for m in body["messages"]] == [
         ("outbound", "provider"), ("inbound", "end_user"), ("outbound", "api")]
+    _, body = await emulator.control("GET", "/messages", params={"origin": "provider"})
+    assert [m["origin"] for m in body["messages"]] == ["provider"]
+    _, body = await emulator.control("GET", "/messages", params={"channel": "whatsapp"})
+    assert body["messages"] == []
 
 
 async def test_put_config_replaces_the_whole_document_over_the_defaults(

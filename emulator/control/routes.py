@@ -81,7 +81,7 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
                                   "providers": sorted(providers)})
 
     async def list_messages(request: web.Request) -> web.Response:
-        filters = _filters(request, ("provider", "direction", "to", "from"))
+        filters = _filters(request, ("provider", "direction", "to", "from", "origin", "channel"))
         if "direction" in filters and filters["direction"] not in ("inbound", "outbound"):
             raise ControlError(400, "direction must be inbound or outbound", "direction")
         if "from" in filters:

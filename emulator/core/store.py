@@ -99,7 +99,8 @@ class Store:
         return found
 
     def list(self, provider: str | None = None, direction: str | None = None,
-             to: str | None = None, from_: str | None = None, since: int = 0) -> list[Message]:
+             to: str | None = None, from_: str | None = None, origin: str | None = None,
+             channel: str | None = None, since: int = 0) -> list[Message]:
         """Messages matching every given filter (``since``: added after that ``seq``), newest
         first."""
         found = [
@@ -109,6 +110,8 @@ class Store:
             and (direction is None or m.direction == direction)
             and (to is None or m.to == to)
             and (from_ is None or m.from_ == from_)
+            and (origin is None or m.origin == origin)
+            and (channel is None or m.channel == channel)
         ]
         found.sort(key=lambda m: m.seq, reverse=True)
         return found
