@@ -14,6 +14,12 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+#: the base of every schema's URI: a schema may ``$ref`` another by a path relative to its own
+#: ``$id`` (``"$ref": "message.schema.json"`` inside ``tsg/``)
+BASE_URI = "https://sms-emulator.invalid/schemas/"
 
 
 def schema_dir() -> Path:
@@ -32,11 +38,24 @@ def load(name: str) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def uri(name: str) -> str:
+    """The URI schema ``name`` is known by; a schema's ``$id``, if it has one, must be this."""
+    return f"{BASE_URI}{name}.schema.json"
+
+
+@cache
+def registry() -> Registry:
+    """Every schema by its :func:`uri`, so that schemas can refer to one another."""
+    return Registry().with_resources(
+        (uri(name), Resource.from_contents(load(name), default_specification=DRAFT202012))
+        for name in all_names())
+
+
 @cache
 def validator(name: str) -> Draft202012Validator:
     schema = load(name)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return Draft202012Validator(schema, registry=registry())
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ class SampleSystem:
     emulator_url: str
     customer_id: str
     api_key: str
-    tsg_api_key: str = ""
+    tsg_api_key: str = "sms-emulator-tsg-key"
     ignore_stop: bool = False
     opted_out: set[str] = field(default_factory=set)
     reports: dict[str, int] = field(default_factory=dict)
@@ -93,7 +93,7 @@ class SampleSystem:
 
     async def tsg_webhook(self, request: web.Request) -> web.Response:
         event = await request.json()
-        if event.get("type") == "sms_dlr" or "delivery_status" in json.dumps(event):
+        if event.get("object") == "sms_dlr":
             self.receipts.append(event)
             return web.json_response({})
         self.inbound.append(event)

@@ -292,3 +292,11 @@ async def test_since_shows_only_what_came_after_a_cursor(
     assert body["entries"][0]["seq"] == cursor["journal"] + 1
     status, body = await emulator.control("GET", "/messages", params={"since": "-1"})
     assert status == 400 and body["field"] == "since"
+
+
+async def test_a_deeply_nested_body_is_a_400_not_a_500(emulator: Emulator) -> None:
+    for path in ("/inbound", "/config", "/clock/advance", "/reset"):
+        method = "PATCH" if path == "/config" else "POST"
+        status, body = await emulator.control(method, path, data=b"[" * 100_000)
+        assert status == 400, (path, body)
+        assert "nested too deeply" in body["error"]

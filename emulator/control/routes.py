@@ -46,6 +46,8 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ControlError(400, f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ControlError(400, "the body is nested too deeply to read") from None
     if not isinstance(document, dict):
         raise ControlError(400, "the body must be a JSON object")
     return document

@@ -178,6 +178,7 @@ class Runner:
         handler = getattr(self, f"_{step.action}")
         outcome = await handler(spec)
         for name, path in step.capture.items():
+            path = str(self.vars.resolve(path))
             value = values.dig(outcome, path)
             if value is values.MISSING:
                 raise StepFailed(f"a value at {path!r} to capture as {name}",
@@ -254,8 +255,12 @@ class Runner:
             raise StepFailed(f"{method} {url} to answer "
                              + ("/".join(map(str, wanted)) if wanted else "2xx"),
                              f"HTTP {status}: {_short(text, 300)}")
-        return {"status": status, "headers": headers, "text": text,
-                "json": _json_or_none(text)}
+        answer = _json_or_none(text)
+        problems = values.mismatches(spec["match"], answer) if "match" in spec else []
+        if problems:
+            raise StepFailed(f"{method} {url} to answer with {spec['match']!r}",
+                             "; ".join(problems))
+        return {"status": status, "headers": headers, "text": text, "json": answer}
 
     async def _inbound(self, spec: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -115,6 +115,10 @@ def _check_step(located: Located, raw: dict[str, Any], index: int, defined: set[
         if name.split(".")[0] not in defined:
             problem(f"${{{name}}} is not defined before this step (vars, emulator, sut or an "
                     "earlier capture)", *where)
+    for _, name in values.references(step.capture):
+        if name.split(".")[0] not in defined:
+            problems.append(f"{located.where((*path, 'capture'))}: steps.{index - 1}.capture: "
+                            f"${{{name}}} is not defined before this step")
     try:
         if action == "advance":
             values.duration(spec)

@@ -2,7 +2,8 @@
 
 - A duration is seconds as a number, or a string with a unit: ``500ms``, ``10s``, ``5m``,
   ``2h``, ``3d``.
-- ``${name}`` is a variable (``vars``, a captured value, ``emulator``, ``sut``);
+- ``${name}`` is a variable (``vars``, a captured value, ``emulator``, ``sut``), in values and
+  in mapping keys;
   ``${fake.METHOD}`` a value from a Faker seeded by the scenario's seed (``${fake.first_name}``,
   ``${fake.email}``, any Faker method that takes no argument); ``${env.NAME}`` an environment
   variable. A string that is exactly one reference takes the referenced value's type.
@@ -87,8 +88,15 @@ class Variables:
         if isinstance(value, list):
             return [self.resolve(item) for item in value]
         if isinstance(value, dict):
-            return {key: self.resolve(item) for key, item in value.items()}
+            return {self._key(key): self.resolve(item) for key, item in value.items()}
         return value
+
+    def _key(self, key: Any) -> Any:
+        """A mapping key with its references replaced, always as text (a TSG answer is keyed
+        by recipient: ``${user}: {...}``)."""
+        if not isinstance(key, str):
+            return key
+        return _REFERENCE.sub(lambda m: str(self.lookup(m.group(1))), key)
 
 
 def references(value: Any, path: tuple[str | int, ...] = ()
@@ -104,6 +112,8 @@ def references(value: Any, path: tuple[str | int, ...] = ()
             found += references(item, (*path, index))
     elif isinstance(value, dict):
         for key, item in value.items():
+            if isinstance(key, str):
+                found += [((*path, key), name) for _, name in references(key)]
             found += references(item, (*path, key))
     return found
 

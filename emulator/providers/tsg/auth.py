@@ -1,0 +1,21 @@
+"""TSG Global authentication: ``Authorization: Bearer <api_key>`` with the configured key.
+
+A missing header, another scheme or a wrong key all get the same 401 ``unauthenticated``; TSG
+documents no finer distinction. The key is compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from emulator.providers.tsg.errors import unauthenticated
+
+
+def check_bearer(request: web.Request, api_key: str) -> None:
+    """Raise the 401 :class:`~emulator.providers.tsg.errors.TsgError` unless the key matches."""
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
+                                                             api_key.encode()):
+        raise unauthenticated()

@@ -1,0 +1,299 @@
+"""The TSG Global provider: messages and their parts, the lifecycle on the clock, delivery
+receipts, inbound messages and webhook auto-replies.
+
+A message's life: ``new`` when stored; ``sent`` (``processed_at``) at once or at its
+``deliver_at``; then the delivery statuses of :mod:`~emulator.providers.tsg.lifecycle`, each
+receipted by an ``sms_dlr`` when ``registered_delivery`` asks for it. A message still short of a
+final status at its ``expires_at`` becomes ``expired`` and its remaining steps are dropped.
+
+Ids (message, part, receipt) and UDH reference numbers come from the seeded RNG in a fixed order:
+per recipient the message id, then, if it is multipart, the reference number and the part ids.
+Part ids are aliases of their message in the store, so ``GET /messages/{part id}`` finds it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from emulator.core.context import Context
+from emulator.core.dispatcher import Delivery
+from emulator.core.lifecycle import Step
+from emulator.core.rng import SeededRandom
+from emulator.core.scheduler import Job
+from emulator.core.store import Message
+from emulator.core.timefmt import iso_naive_micro
+from emulator.providers.base import Provider
+from emulator.providers.tsg import (
+    autoreply,
+    errors,
+    inbound,
+    lifecycle,
+    payloads,
+    statuses,
+    webhooks,
+)
+from emulator.providers.tsg.validation import NumberWebhook, SendRequest
+from emulator.sms.encoding import Unencodable, choose
+from emulator.sms.segmentation import TABLES, Segmented, SegmentTable, TooManyParts, split
+
+DEFAULT_API_KEY = "sms-emulator-tsg-key"
+DEFAULT_NUMBER = "15550555055"
+
+
+class TsgProvider(Provider):
+    name = "tsg"
+    path_prefixes = ("/messages", "/v1/sms")
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._steps: dict[str, Job] = {}  # message id -> its next lifecycle job
+        self._expiries: dict[str, Job] = {}
+        self._request_ids: SeededRandom | None = None
+        self._request_ids_seed: int | None = None
+
+    # -- plugin shape -----------------------------------------------------------------------
+    @classmethod
+    def default_config(cls) -> dict[str, Any]:
+        return {
+            "api_key": DEFAULT_API_KEY,
+            "numbers": {DEFAULT_NUMBER: {"webhook_url": None, "x_api_key": None}},
+            "segments": "tsg",
+            "udh_style": "full",
+            "delivery_receipt_format": "text",
+            "dlr_time_precision": "minute",
+            "delivery_error_codes": {},
+            "auto_reply": {"registered_delivery": 0},
+        }
+
+    @classmethod
+    def accepts_status(cls, status: Any) -> bool:
+        return statuses.accepts(status)
+
+    @property
+    def section(self) -> dict[str, Any]:
+        return self.ctx.config.section("tsg")
+
+    @property
+    def table(self) -> SegmentTable:
+        return TABLES[self.section["segments"]]
+
+    @property
+    def style(self) -> payloads.WireStyle:
+        return payloads.WireStyle.of(self.section)
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        from emulator.providers.tsg.routes import build_routes
+
+        return build_routes(self)
+
+    def error_response(self, http_status: int, reason: str) -> web.Response:
+        return errors.response(errors.from_http_status(http_status, reason), self.request_id())
+
+    def banner(self) -> list[str]:
+        lines = [
+            f"TSG Global {self.ctx.base_url}/messages  (and /v1/sms/webhook)",
+            f"  api_key      {self.section['api_key']}  (Authorization: Bearer <api_key>)",
+        ]
+        for did, number in self.section["numbers"].items():
+            lines.append(f"  number       {did} -> {number['webhook_url'] or 'no webhook'}")
+        return lines
+
+    def reset(self) -> None:
+        self._steps.clear()
+        self._expiries.clear()
+        self._request_ids = None
+
+    def request_id(self) -> str:
+        """``X-Request-Id`` of an answer: a separate seeded sequence, so that the number of
+        requests a client makes does not shift the message ids."""
+        if self._request_ids is None or self._request_ids_seed != self.ctx.rng.seed:
+            self._request_ids = self.ctx.rng.derive("tsg X-Request-Id")
+            self._request_ids_seed = self.ctx.rng.seed
+        return self._request_ids.uuid4()
+
+    # -- messages ---------------------------------------------------------------------------
+    def _store(self, *, direction: str, sender: str, to: str, segmented: Segmented,
+               registered_delivery: int, origin: str, scheduled_at: float | None = None,
+               expires_at: float | None = None, extra: dict[str, Any] | None = None) -> Message:
+        ctx = self.ctx
+        now = ctx.clock.now()
+        message_id = ctx.rng.uuid4()
+        udh, parts = None, []
+        if segmented.multipart:
+            udh = {"ref_num": ctx.rng.randint(0, 2**self.table.reference_bits - 1),
+                   "count": segmented.count}
+            parts = [{"id": ctx.rng.uuid4(), "seq_num": seq, "body": text}
+                     for seq, text in enumerate(segmented.parts, start=1)]
+        details: dict[str, Any] = {
+            "encoding": segmented.encoding,
+            "registered_delivery": registered_delivery,
+            "udh": udh,
+            "parts": parts,
+            "scheduled_at": None if scheduled_at is None else iso_naive_micro(scheduled_at),
+            "processed_at": None,
+            "delivered_at": None,
+            "expires_at": None if expires_at is None else iso_naive_micro(expires_at),
+            **(extra or {}),
+        }
+        message = ctx.store.add(Message(
+            id=message_id, provider=self.name, direction=direction, to=to, from_=sender,
+            text=segmented.text, status=statuses.NEW,
+            status_description=statuses.DESCRIPTIONS[statuses.NEW], created_at=now,
+            updated_at=now, origin=origin, final=direction == "inbound", details=details,
+        ))
+        for part in parts:
+            ctx.store.alias(part["id"], message.id)
+        return message
+
+    def find(self, any_id: str) -> tuple[Message, dict[str, Any] | None]:
+        """A message by its id or one of its part ids (then also that part)."""
+        message = self.ctx.store.get(any_id)
+        if message is None or message.provider != self.name:
+            raise errors.not_found("Message")
+        part = next((p for p in message.details["parts"] if p["id"] == any_id), None)
+        return message, part
+
+    def send(self, request: SendRequest) -> list[Message]:
+        return [self._outbound(request.sender, to, request.segmented,
+                               request.registered_delivery, request.deliver_at,
+                               request.expires_at,
+                               {"requested_encoding": request.requested_encoding,
+                                "force_encoding": request.force_encoding})
+                for to in request.recipients]
+
+    def _outbound(self, sender: str, to: str, segmented: Segmented, registered_delivery: int,
+                  deliver_at: float | None, expires_at: float | None,
+                  extra: dict[str, Any], origin: str = "api") -> Message:
+        ctx = self.ctx
+        steps = lifecycle.plan(to, ctx.config.section("lifecycle")["rules"])
+        message = self._store(direction="outbound", sender=sender, to=to, segmented=segmented,
+                              registered_delivery=registered_delivery, origin=origin,
+                              scheduled_at=deliver_at, expires_at=expires_at,
+                              extra={**extra, "planned_statuses": [s.status for s in steps]})
+        ctx.journal.record("message_created", self.name, message_id=message.id, to=to,
+                           status=message.status, parts=segmented.count,
+                           encoding=segmented.encoding)
+
+        async def submit() -> None:
+            message.details["processed_at"] = iso_naive_micro(ctx.clock.now())
+            self._set_status(message, statuses.SENT)
+            self._schedule(message, steps)
+
+        self._steps[message.id] = ctx.scheduler.call_at(
+            deliver_at if deliver_at is not None else ctx.clock.now(), submit,
+            f"tsg {message.id} -> {statuses.SENT}")
+        if expires_at is not None:
+            self._expiries[message.id] = ctx.scheduler.call_at(
+                expires_at, lambda: self._expire(message), f"tsg {message.id} expiry")
+        return message
+
+    def _schedule(self, message: Message, steps: list[Step]) -> None:
+        """Queue the next step; a rule's steps all run, even past a final status."""
+        if not steps:
+            self._steps.pop(message.id, None)
+            expiry = self._expiries.pop(message.id, None) if message.final else None
+            if expiry is not None:
+                expiry.cancel()
+            return
+        step, rest = steps[0], steps[1:]
+
+        async def run() -> None:
+            self._apply(message, step.status)
+            self._schedule(message, rest)
+
+        self._steps[message.id] = self.ctx.scheduler.call_later(
+            step.after, run, f"tsg {message.id} -> {step.status}")
+
+    async def _expire(self, message: Message) -> None:
+        self._expiries.pop(message.id, None)
+        if message.final:
+            return
+        pending = self._steps.pop(message.id, None)
+        if pending is not None:
+            pending.cancel()
+        self._apply(message, "expired")
+
+    def _set_status(self, message: Message, status: str) -> None:
+        final = status in statuses.FINAL
+        message.set_status(status, statuses.DESCRIPTIONS[status], self.ctx.clock.now(),
+                           final=final)
+        self.ctx.journal.record("status_change", self.name, message_id=message.id,
+                                status=status, description=statuses.DESCRIPTIONS[status],
+                                final=final)
+
+    def _apply(self, message: Message, status: str) -> None:
+        if status == "delivered":
+            message.details["delivered_at"] = iso_naive_micro(self.ctx.clock.now())
+        self._set_status(message, status)
+        if statuses.wants_receipt(message.details["registered_delivery"], status):
+            self._receipt(message, status)
+
+    def _receipt(self, message: Message, status: str) -> None:
+        now = self.ctx.clock.now()
+        submitted = next((c.at for c in message.history if c.status == statuses.SENT),
+                         message.created_at)
+        payload = payloads.sms_dlr(
+            message, dlr_id=self.ctx.rng.uuid4(), status=status, at=now, submitted_at=submitted,
+            error_code=statuses.error_code(status, self.section["delivery_error_codes"]),
+            style=self.style)
+        webhooks.send(self.ctx, kind="sms_dlr", did=message.from_ or "", payload=payload,
+                      message_id=message.id)
+
+    # -- number configuration ---------------------------------------------------------------
+    def configure_number(self, request: NumberWebhook) -> dict[str, Any]:
+        # every key is written, so the deep merge of the patch leaves nothing stale behind
+        number: dict[str, Any] = {"webhook_url": request.webhook_url,
+                                  "x_api_key": request.x_api_key,
+                                  "webhook_type": request.webhook_type}
+        self.ctx.config.patch({"tsg": {"numbers": {request.did: number}}})
+        self.ctx.journal.record("number_configured", self.name, did=request.did,
+                                webhook_url=request.webhook_url,
+                                webhook_type=request.webhook_type,
+                                x_api_key=request.x_api_key is not None)
+        return number
+
+    # -- inbound messages and auto-replies --------------------------------------------------
+    async def inbound(self, document: dict[str, Any]) -> list[Message]:
+        """Store the end user's message and queue its ``sms`` webhook. An auto-reply the
+        webhook's answer asks for is appended to the returned list when it is made, so the
+        control API, which answers once the first attempt is over, includes it."""
+        mo = inbound.parse(document, self.table)
+        message = self._store(direction="inbound", sender=mo.sender, to=mo.to,
+                              segmented=mo.segmented, registered_delivery=0, origin="end_user")
+        self.ctx.journal.record("inbound_message", self.name, message_id=message.id,
+                                to=mo.to, parts=mo.segmented.count)
+
+        created = [message]
+
+        async def answered(delivery: Delivery, status: int, body: bytes) -> None:
+            reply = self._auto_reply(message, delivery, body)
+            if reply is not None:
+                created.append(reply)
+
+        webhooks.send(self.ctx, kind="sms", did=mo.to,
+                      payload=payloads.message_object(message, self.style),
+                      message_id=message.id, on_response=answered)
+        return created
+
+    def _auto_reply(self, original: Message, delivery: Delivery, body: bytes) -> Message | None:
+        answer = autoreply.read(body)
+        reason = answer.reason
+        segmented = None
+        if answer.text is not None:
+            try:
+                segmented = split(answer.text, choose(answer.text), self.table)
+            except (Unencodable, TooManyParts) as exc:
+                reason = f"body: {exc}"
+        if segmented is None:
+            self.ctx.journal.record("auto_reply_ignored", self.name, message_id=original.id,
+                                    delivery=delivery.id, reason=reason)
+            return None
+        reply = self._outbound(original.to, original.from_ or "", segmented,
+                               self.section["auto_reply"]["registered_delivery"], None, None,
+                               {"auto_reply": True, "in_reply_to": original.id})
+        self.ctx.journal.record("auto_reply", self.name, message_id=reply.id,
+                                in_reply_to=original.id, delivery=delivery.id,
+                                ignored_keys=answer.ignored_keys)
+        return reply
