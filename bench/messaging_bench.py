@@ -41,6 +41,7 @@ BODY = urlencode({"phone_number": "15551234567", "message": "Your code is 123456
 CONTENT_TYPE = "application/x-www-form-urlencoded"
 KEY = signing.decode_api_key(DEFAULT_API_KEY)
 START_LIMIT = 15.0
+REQUEST_TIMEOUT = 30.0  # a request that takes longer means the server is stuck: fail loudly
 
 
 def signed_headers() -> dict[str, str]:
@@ -78,7 +79,8 @@ async def load(url: str, requests: int, concurrency: int, limit: float) -> tuple
     remaining = requests
     failures = 0
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         deadline = time.monotonic() + limit
 
         async def worker() -> int:
@@ -94,7 +96,11 @@ async def load(url: str, requests: int, concurrency: int, limit: float) -> tuple
             return done
 
         started = time.perf_counter()
-        counts = await asyncio.gather(*(worker() for _ in range(concurrency)))
+        try:
+            counts = await asyncio.wait_for(
+                asyncio.gather(*(worker() for _ in range(concurrency))), limit + REQUEST_TIMEOUT)
+        except TimeoutError:
+            raise SystemExit(f"{url}: no progress within {limit + REQUEST_TIMEOUT:g} s") from None
         elapsed = time.perf_counter() - started
     return sum(counts) / elapsed, failures
 

@@ -123,18 +123,16 @@ class Config:
     def replace(self, document: Mapping[str, Any]) -> dict[str, Any]:
         """Make ``document`` (merged over the defaults) the whole configuration; all or
         nothing."""
-        if not isinstance(document, Mapping):
-            raise ConfigError(["(top level): expected a JSON object"])
-        merged = deep_merge(self._defaults, document)
-        self.validate(merged)
-        self._document = merged
-        return self.document
+        return self._merge_into(self._defaults, document)
 
     def patch(self, patch: Mapping[str, Any]) -> dict[str, Any]:
         """Deep-merge ``patch``; all or nothing."""
-        if not isinstance(patch, Mapping):
+        return self._merge_into(self._document, patch)
+
+    def _merge_into(self, base: dict[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(change, Mapping):
             raise ConfigError(["(top level): expected a JSON object"])
-        merged = deep_merge(self._document, patch)
+        merged = deep_merge(base, change)
         self.validate(merged)
         self._document = merged
         return self.document

@@ -235,7 +235,9 @@ async def test_a_500_receiver_sees_17_redeliveries_over_2_to_3_days(
     assert gaps[1] == 2 * gaps[0]
     assert len({r.body for r in receiver.requests}) == 1
     assert len(webhook_objects(receiver, "sms")) == 18
-    assert elapsed < 1.0, elapsed
+    # a bound against real-time waiting (the schedule spans 2.7 days), not a speed test:
+    # it runs in tens of milliseconds (see the closing note's figures)
+    assert elapsed < 10.0, elapsed
 
     [delivery] = await emulator.deliveries(provider="tsg")
     assert (delivery["state"], delivery["max_attempts"]) == ("exhausted", 18)

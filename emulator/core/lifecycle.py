@@ -20,6 +20,17 @@ class Step:
     after: float
 
 
+def plan_steps(rules: list[dict[str, Any]], provider: str, to: str,
+               accepts: Callable[[Any], bool], magic: Callable[[str], list[Step] | None],
+               default: list[Step]) -> list[Step]:
+    """What every provider does: a matching rule wins, then the provider's magic numbers, then
+    its default path."""
+    steps = find_steps(rules, provider, to, accepts)
+    if steps is None:
+        steps = magic(to)
+    return list(default) if steps is None else steps
+
+
 def find_steps(rules: list[dict[str, Any]], provider: str, to: str,
                accepts: Callable[[Any], bool]) -> list[Step] | None:
     """The steps of the first rule matching ``to`` for ``provider``, or ``None``.

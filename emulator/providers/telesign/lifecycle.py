@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.core.lifecycle import Step, find_steps
+from emulator.core.lifecycle import Step, plan_steps
 from emulator.providers.telesign.statuses import STATUSES
 
 MAGIC_PREFIX = "15005550"
@@ -44,8 +44,4 @@ def magic_steps(number: str) -> list[Step] | None:
 
 
 def plan(number: str, rules: list[dict[str, Any]]) -> list[Step]:
-    steps = find_steps(rules, "telesign", number, accepts_status)
-    if steps is not None:
-        return steps
-    magic = magic_steps(number)
-    return magic if magic is not None else list(DEFAULT_STEPS)
+    return plan_steps(rules, "telesign", number, accepts_status, magic_steps, DEFAULT_STEPS)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.core.lifecycle import Step, find_steps
+from emulator.core.lifecycle import Step, plan_steps
 from emulator.providers.tsg.statuses import DELIVERY_STATUSES, accepts
 
 MAGIC_PREFIX = "150055510"
@@ -34,8 +34,4 @@ def magic_steps(number: str) -> list[Step] | None:
 
 
 def plan(number: str, rules: list[dict[str, Any]]) -> list[Step]:
-    steps = find_steps(rules, "tsg", number, accepts)
-    if steps is not None:
-        return steps
-    magic = magic_steps(number)
-    return magic if magic is not None else list(DEFAULT_STEPS)
+    return plan_steps(rules, "tsg", number, accepts, magic_steps, DEFAULT_STEPS)
