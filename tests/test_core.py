@@ -134,6 +134,22 @@ async def test_real_clock_driver_runs_due_jobs_without_being_advanced() -> None:
         await scheduler.advance(1)
 
 
+async def test_stop_ends_the_driver_even_when_its_wait_ends_at_the_same_moment() -> None:
+    """Stop lands while the driver's wait is finishing (a job queued in the same breath):
+    the driver must end however the race goes, so a server always shuts down."""
+    for _ in range(20):
+        scheduler = Scheduler(RealClock())
+        scheduler.start()
+        await asyncio.sleep(0)  # the driver is now waiting
+
+        async def job() -> None:
+            return None
+
+        scheduler.call_later(3600, job)  # wakes the driver...
+        await asyncio.wait_for(scheduler.stop(), 5)  # ...as stop cancels it
+        assert scheduler.pending == 1  # stopping runs nothing
+
+
 def test_seeded_random_repeats_and_reseeds() -> None:
     a, b = SeededRandom(42), SeededRandom(42)
     first = [a.hex_id() for _ in range(3)]

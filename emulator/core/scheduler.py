@@ -51,6 +51,7 @@ class Scheduler:
         self._driver: asyncio.Task | None = None
         self._running: set[asyncio.Task] = set()
         self._drain: asyncio.Task | None = None
+        self._stopping = False
 
     # -- queueing ---------------------------------------------------------------------------
     def call_at(self, due: float, fn: JobFn, label: str = "") -> Job:
@@ -150,7 +151,9 @@ class Scheduler:
             self._driver = asyncio.get_running_loop().create_task(self._drive())
 
     async def _drive(self) -> None:
-        while True:
+        # The flag, not only cancellation, ends the loop: Python 3.11's wait_for can swallow a
+        # cancel that arrives as its timeout or event fires, and the driver would run forever.
+        while not self._stopping:
             self._wakeup.clear()
             due = self.next_due()
             if due is not None and due <= self.clock.now():
@@ -163,9 +166,12 @@ class Scheduler:
             if timeout is not None and math.isinf(timeout):
                 timeout = None
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wakeup.wait()
 
     async def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
         tasks = [t for t in (self._driver, self._drain, *self._running) if t is not None]
         for task in tasks:
             task.cancel()
