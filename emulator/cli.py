@@ -47,7 +47,7 @@ def _positive(value: str) -> float:
 
 
 #: modules of the other commands, each with ``register(subparsers)``
-COMMAND_MODULES: tuple[str, ...] = ("emulator.replay.cli",)
+COMMAND_MODULES: tuple[str, ...] = ("emulator.replay.cli", "emulator.fuzz.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

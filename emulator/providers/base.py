@@ -9,11 +9,13 @@ names one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from aiohttp import web
 
 from emulator.core.context import Context
+from emulator.providers.webhooks import WebhookKind
 
 
 class InboundError(ValueError):
@@ -60,6 +62,12 @@ class Provider(ABC):
     @abstractmethod
     def error_response(self, http_status: int, reason: str) -> web.Response:
         """An error in this provider's own wire format (unknown route, wrong method, ...)."""
+
+    @classmethod
+    def webhook_kinds(cls) -> Sequence[WebhookKind]:
+        """The webhooks this provider sends (payload schema, signing, forgeries, bias values),
+        for the fuzzer; a provider that sends none keeps the default."""
+        return ()
 
     def owns(self, path: str) -> bool:
         return self.owned_prefix_length(path) >= 0

@@ -31,6 +31,20 @@ def encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(", ", ": ")).encode("utf-8")
 
 
+def signed_headers(*, customer_id: str, api_key: str, body: bytes, at: float,
+                   x_ts_authorization: str = "signature") -> dict[str, str]:
+    """The headers of a callback carrying ``body``, sent at Unix time ``at``."""
+    signature = callback_signature(api_key, body)
+    tsa = f"TSA {customer_id}:{signature}"
+    return {
+        "Content-Type": "application/json",
+        "Authorization": tsa,
+        "X-TS-Authorization": tsa if x_ts_authorization == "tsa" else signature,
+        "Date": rfc1123(at),
+        "User-Agent": f"sms-emulator/{__version__} (Telesign callback)",
+    }
+
+
 def send(ctx: Context, *, kind: str, url: str, payload: dict[str, Any],
          message_id: str | None) -> Delivery:
     section = ctx.config.section("telesign")
@@ -38,16 +52,9 @@ def send(ctx: Context, *, kind: str, url: str, payload: dict[str, Any],
 
     def headers(body: bytes, at: float) -> dict[str, str]:
         current = ctx.config.section("telesign")
-        signature = callback_signature(current["api_key"], body)
-        tsa = f"TSA {current['customer_id']}:{signature}"
-        bare = current["callbacks"]["x_ts_authorization"] != "tsa"
-        return {
-            "Content-Type": "application/json",
-            "Authorization": tsa,
-            "X-TS-Authorization": signature if bare else tsa,
-            "Date": rfc1123(at),
-            "User-Agent": f"sms-emulator/{__version__} (Telesign callback)",
-        }
+        return signed_headers(customer_id=current["customer_id"], api_key=current["api_key"],
+                              body=body, at=at,
+                              x_ts_authorization=current["callbacks"]["x_ts_authorization"])
 
     return ctx.dispatcher.submit(provider="telesign", kind=kind, url=url, body=encode(payload),
                                  policy=policy, headers=headers, message_id=message_id)

@@ -3,6 +3,7 @@ the US/Canada compliance keywords."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,8 @@ from emulator.providers.telesign import (
 from emulator.providers.telesign.auth import Account, Verifier
 from emulator.providers.telesign.errors import HTTP_TO_CODE, error_response
 from emulator.providers.telesign.validation import SendRequest
+from emulator.providers.telesign.webhook_kinds import kinds as telesign_webhook_kinds
+from emulator.providers.webhooks import WebhookKind
 
 DEFAULT_CUSTOMER_ID = "FFFFFFFF-EEEE-DDDD-1234-AB1234567890"
 # base64 of a fixed 48-byte string; any base64 key works once configured
@@ -61,6 +64,10 @@ class TelesignProvider(Provider):
     @classmethod
     def accepts_status(cls, status: Any) -> bool:
         return lifecycle.accepts_status(status)
+
+    @classmethod
+    def webhook_kinds(cls) -> Sequence[WebhookKind]:
+        return telesign_webhook_kinds(DEFAULT_CUSTOMER_ID, DEFAULT_API_KEY)
 
     @classmethod
     def check_config(cls, section: dict[str, Any]) -> list[str]:

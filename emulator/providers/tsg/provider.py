@@ -13,6 +13,7 @@ Part ids are aliases of their message in the store, so ``GET /messages/{part id}
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -35,6 +36,8 @@ from emulator.providers.tsg import (
     webhooks,
 )
 from emulator.providers.tsg.validation import NumberWebhook, SendRequest
+from emulator.providers.tsg.webhook_kinds import kinds as tsg_webhook_kinds
+from emulator.providers.webhooks import WebhookKind
 from emulator.sms.encoding import Unencodable, choose
 from emulator.sms.segmentation import TABLES, Segmented, SegmentTable, TooManyParts, split
 
@@ -70,6 +73,10 @@ class TsgProvider(Provider):
     @classmethod
     def accepts_status(cls, status: Any) -> bool:
         return statuses.accepts(status)
+
+    @classmethod
+    def webhook_kinds(cls) -> Sequence[WebhookKind]:
+        return tsg_webhook_kinds()
 
     @property
     def section(self) -> dict[str, Any]:
