@@ -149,3 +149,43 @@ def junit_schema():
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_bytes(data)
     return xmlschema.XMLSchema(str(cached))
+
+
+async def test_a_fuzz_reproduction_replays_red_then_green_once_fixed(
+        emulator: Emulator, aiohttp_server, tmp_path: Path) -> None:
+    """A finding's scenario goes through ``replay`` (not a hand-made request): red against the
+    crashing handler, green once the handler is fixed. Its body holds ``${`` on purpose: the
+    scenario escapes it, so the request is re-sent byte for byte."""
+    from aiohttp import web
+
+    from emulator.fuzz.findings import SERVER_ERROR, Finding
+    from emulator.fuzz.http import Request, Response
+    from emulator.fuzz.report import scenario
+
+    received: list[bytes] = []
+    broken = {"on": True}
+
+    async def handler(request: web.Request) -> web.Response:
+        body = await request.read()
+        received.append(body)
+        return web.Response(status=500 if broken["on"] else 200)
+
+    app = web.Application()
+    app.router.add_post("/hook", handler)
+    server = await aiohttp_server(app)
+    body = b'{"user_response": {"mo_message": "${7*7} \xc3\xa9"}}'
+    request = Request("POST", str(server.make_url("/hook")),
+                      {"Content-Type": "application/json", "X-TS-Authorization": "sig${x}"}, body)
+    finding = Finding(cls=SERVER_ERROR, kind="telesign.mo_sms", probe="genuine", payload={},
+                      requests=[request], responses=[Response(status=500)], expected=[[200]])
+    path = tmp_path / "repro.yaml"
+    path.write_text(scenario(finding))
+
+    [red] = await replay_with(emulator.url, [path], step_timeout=0.5)
+    assert not red.passed
+    failure = red.result.failure
+    assert "to answer 200" in failure.expected and "HTTP 500" in failure.actual
+    assert received == [body]
+    broken["on"] = False
+    [green] = await replay_with(emulator.url, [path], step_timeout=0.5)
+    assert green.passed, text([green])

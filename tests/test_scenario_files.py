@@ -107,6 +107,8 @@ def test_references_keep_types_and_fakes_repeat_with_the_seed(monkeypatch) -> No
     assert variables.resolve("${n}") == 3
     assert variables.resolve("${url}/a?n=${n}") == "http://x/a?n=3"
     assert variables.resolve({"k": ["${env.SMS_TEST_TOKEN}"]}) == {"k": ["t0k"]}
+    assert variables.resolve("$${n} is ${n}; $${") == "${n} is 3; ${"  # $${ is a literal ${
+    assert values.references("$${nothing} ${n}") == [((), "n")]
     first = values.Variables({}, seed=5).resolve(["${fake.first_name}", "${fake.email}"])
     again = values.Variables({}, seed=5).resolve(["${fake.first_name}", "${fake.email}"])
     other = values.Variables({}, seed=6).resolve(["${fake.first_name}", "${fake.email}"])

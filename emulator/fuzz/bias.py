@@ -37,7 +37,7 @@ TRICKY_TEXTS: tuple[str, ...] = (
     "\"quoted\" 'single' \\backslash",
     "<script>alert(1)</script>",
     "'; DROP TABLE messages; --",
-    "%s %d {0} {{name}} %(x)s",
+    "%s %d {0} {{name}} %(x)s ${7*7} #{7*7}",  # format strings and template injection
     "null",
     "\ufeffbyte order mark",
     "\u00a0non-breaking\u00a0space",

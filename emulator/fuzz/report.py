@@ -2,8 +2,8 @@
 
 A scenario is a replay file (``sms-emulator replay``) whose steps re-send the finding's requests
 byte for byte, each expecting what a correct handler answers; it fails while the bug is there.
-Forged requests expect a refusal (400, 401 or 403). The replay format substitutes ``${...}`` in
-strings, so a body holding ``${`` is flagged in the scenario's description.
+Forged requests expect a refusal (400, 401 or 403). A ``${`` in a request is written ``$${``,
+the replay format's escape, so the request is re-sent exactly.
 """
 
 from __future__ import annotations
@@ -43,20 +43,22 @@ def _step_names(finding: Finding) -> list[str]:
     return [f"send the shrunk payload with a {finding.probe.replace('_', ' ')}"]
 
 
+def _literal(text: str) -> str:
+    """``text`` as a replay value that stands for itself (``${`` escaped as ``$${``)."""
+    return text.replace("${", "$${")
+
+
 def scenario(finding: Finding, seed: int | None = None) -> str:
     """A replay scenario (YAML) that re-sends the finding's requests."""
     description = (f"Found by sms-emulator fuzz{f' (seed {seed})' if seed is not None else ''}: "
                    f"{finding.summary}. The last step fails until the handler is fixed.")
-    if any("${" in r.body.decode("utf-8") or any("${" in v for v in r.headers.values())
-           for r in finding.requests):
-        description += (" Caution: a request holds '${', which replay substitutes, so it may "
-                        "not be re-sent byte for byte; use the curl command.")
     steps = []
     for name, request, expected in zip(_step_names(finding), finding.requests,
                                        finding.expected, strict=False):
-        spec: dict[str, Any] = {"method": request.method, "url": request.url,
-                                "headers": dict(request.headers),
-                                "body": request.body.decode("utf-8"), "status": expected}
+        spec: dict[str, Any] = {
+            "method": request.method, "url": _literal(request.url),
+            "headers": {name: _literal(value) for name, value in request.headers.items()},
+            "body": _literal(request.body.decode("utf-8")), "status": expected}
         if finding.cls == TIMEOUT and request is finding.request:
             spec["timeout"] = max(finding.response.elapsed_ms / 1000, 0.001)
         steps.append({"name": name, "request": spec})

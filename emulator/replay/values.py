@@ -6,7 +6,8 @@
   in mapping keys;
   ``${fake.METHOD}`` a value from a Faker seeded by the scenario's seed (``${fake.first_name}``,
   ``${fake.email}``, any Faker method that takes no argument); ``${env.NAME}`` an environment
-  variable. A string that is exactly one reference takes the referenced value's type.
+  variable. A string that is exactly one reference takes the referenced value's type. ``$${``
+  is a literal ``${``.
 - A matcher is a plain value (equal; a number also equals its text, as form fields are text),
   or ``{regex: ...}`` (searched), ``{contains: ...}``, ``{present: true|false}``,
   ``{equals: ...}``; an object of other keys matches a nested object field by field.
@@ -22,7 +23,8 @@ from typing import Any
 
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-_REFERENCE = re.compile(r"\$\{([^}]*)\}")
+#: a reference, or the escape ``$${`` that stands for a literal ``${``
+_REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 MATCHER_KEYS = frozenset({"regex", "contains", "present", "equals"})
 MISSING = object()
 
@@ -82,9 +84,9 @@ class Variables:
         """``value`` with every reference replaced, recursively."""
         if isinstance(value, str):
             whole = _REFERENCE.fullmatch(value)
-            if whole:
+            if whole and whole.group(1) is not None:
                 return self.lookup(whole.group(1))
-            return _REFERENCE.sub(lambda m: str(self.lookup(m.group(1))), value)
+            return _REFERENCE.sub(self._text, value)
         if isinstance(value, list):
             return [self.resolve(item) for item in value]
         if isinstance(value, dict):
@@ -96,7 +98,10 @@ class Variables:
         by recipient: ``${user}: {...}``)."""
         if not isinstance(key, str):
             return key
-        return _REFERENCE.sub(lambda m: str(self.lookup(m.group(1))), key)
+        return _REFERENCE.sub(self._text, key)
+
+    def _text(self, found: re.Match[str]) -> str:
+        return "${" if found.group(1) is None else str(self.lookup(found.group(1)))
 
 
 def references(value: Any, path: tuple[str | int, ...] = ()
@@ -105,8 +110,8 @@ def references(value: Any, path: tuple[str | int, ...] = ()
     and env references are left out."""
     found: list[tuple[tuple[str | int, ...], str]] = []
     if isinstance(value, str):
-        found += [(path, m.strip()) for m in _REFERENCE.findall(value)
-                  if not m.strip().startswith(("fake.", "env."))]
+        names = [m.group(1).strip() for m in _REFERENCE.finditer(value) if m.group(1) is not None]
+        found += [(path, name) for name in names if not name.startswith(("fake.", "env."))]
     elif isinstance(value, list):
         for index, item in enumerate(value):
             found += references(item, (*path, index))
