@@ -20,10 +20,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from emulator import __version__
 from emulator.core.timefmt import iso_naive_micro, iso_naive_seconds
 from emulator.providers.tsg import statuses
-from emulator.providers.tsg.webhooks import encode
+from emulator.providers.tsg.webhooks import encode, webhook_headers
 from emulator.providers.webhooks import Bias, Credential, Credentials, ForgeryFn, WebhookKind
 from emulator.sms.encoding import Unencodable, choose
 from emulator.sms.segmentation import TABLES, TooManyParts, split
@@ -39,12 +38,8 @@ _IDS = uuid.UUID("5f0e8d7a-6c0b-4b8e-9d51-7f1f3c2a9e10")
 
 
 def headers(body: bytes, creds: Credentials, at: float) -> dict[str, str]:
-    """The headers of a TSG webhook: ``x-api-key`` only when the number has one."""
-    found = {"Content-Type": "application/json",
-             "User-Agent": f"sms-emulator/{__version__} (TSG Global webhook)"}
-    if creds.get("x_api_key"):
-        found["x-api-key"] = creds["x_api_key"]
-    return found
+    """The headers the emulator sends (:func:`webhooks.webhook_headers`)."""
+    return webhook_headers(creds.get("x_api_key"))
 
 
 def _without_key(body: bytes, creds: Credentials, at: float, other: bytes) -> dict[str, str]:

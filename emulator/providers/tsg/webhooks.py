@@ -43,6 +43,15 @@ def skip_reason(number: dict[str, Any] | None, did: str) -> str | None:
     return None
 
 
+def webhook_headers(x_api_key: str | None) -> dict[str, str]:
+    """The headers of a TSG webhook: ``x-api-key`` only when the number has one."""
+    found = {"Content-Type": "application/json",
+             "User-Agent": f"sms-emulator/{__version__} (TSG Global webhook)"}
+    if x_api_key:
+        found["x-api-key"] = x_api_key
+    return found
+
+
 def send(ctx: Context, *, kind: str, did: str, payload: dict[str, Any], message_id: str,
          on_response: ResponseHook | None = None) -> Delivery | None:
     """Queue ``payload`` for ``did``'s webhook; ``None`` (and a journal entry) if it has none."""
@@ -55,11 +64,7 @@ def send(ctx: Context, *, kind: str, did: str, payload: dict[str, Any], message_
 
     def headers(body: bytes, at: float) -> dict[str, str]:
         current = ctx.config.section("tsg")["numbers"].get(did) or {}
-        found = {"Content-Type": "application/json",
-                 "User-Agent": f"sms-emulator/{__version__} (TSG Global webhook)"}
-        if current.get("x_api_key"):
-            found["x-api-key"] = current["x_api_key"]
-        return found
+        return webhook_headers(current.get("x_api_key"))
 
     return ctx.dispatcher.submit(provider="tsg", kind=kind, url=number["webhook_url"],
                                  body=encode(payload), policy=POLICY, headers=headers,
