@@ -36,7 +36,8 @@ def _start_time(value: str) -> float:
     return parsed
 
 
-def _positive(value: str) -> float:
+def positive_number(value: str) -> float:
+    """An argparse type: a number greater than 0 (``--speed``, and the fuzzer's seconds)."""
     try:
         number = float(value)
     except ValueError:
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--clock", choices=("real", "manual"), default=defaults.clock,
                        help="real time (default) or a manual clock moved by "
                             "POST /_emulator/clock/advance")
-    serve.add_argument("--speed", type=_positive, default=defaults.speed,
+    serve.add_argument("--speed", type=positive_number, default=defaults.speed,
                        help="scale real time: 60 means one real second is an emulated minute")
     serve.add_argument("--seed", type=int, default=defaults.seed,
                        help="seed for every generated id and fake value (default: random, "

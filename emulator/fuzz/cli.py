@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from emulator.cli import positive_number
 from emulator.fuzz import kinds as kind_registry
 from emulator.fuzz.options import FuzzOptions, UsageError
 from emulator.fuzz.progress import ProgressBar
@@ -37,16 +38,6 @@ def _statuses(text: str) -> tuple[int, ...]:
     if not found:
         raise argparse.ArgumentTypeError("give at least one status")
     return found
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
 
 
 def _count(text: str) -> int:
@@ -78,9 +69,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--seed", type=_seed, default=None, metavar="N",
                         help="seed: the same seed sends the same payloads (default: random, "
                              "printed)")
-    parser.add_argument("--max-time", type=_seconds, default=60.0, metavar="SECONDS",
+    parser.add_argument("--max-time", type=positive_number, default=60.0, metavar="SECONDS",
                         help="time budget for the whole run (default %(default)g)")
-    parser.add_argument("--timeout", type=_seconds, default=5.0, metavar="SECONDS",
+    parser.add_argument("--timeout", type=positive_number, default=5.0, metavar="SECONDS",
                         help="per-request timeout (default %(default)g)")
     parser.add_argument("--credential", action="append", default=[], metavar="PROVIDER.NAME=VALUE",
                         help="a credential your handler verifies with, e.g. "
