@@ -60,7 +60,7 @@ class Scheduler:
         if isinstance(self.clock, ManualClock):
             if due <= self.clock.now():
                 self._start_drain()
-        else:
+        elif self._heap[0] is job:  # only a new earliest job changes how long the driver waits
             self._wakeup.set()
         return job
 
