@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--scenario", metavar="FILE",
                        help="preload a scenario file's configuration (and its seed and start "
                             "time unless --seed/--start are given)")
+    serve.add_argument("--sut", metavar="URL",
+                       help="with --scenario: the system under test's base URL (${sut})")
     serve.set_defaults(func=run_serve)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(commands)
@@ -132,7 +134,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         document = load_config_file(args.config) if args.config else None
         if args.scenario:
-            document = _with_scenario(args.scenario, settings, document)
+            document = _with_scenario(args.scenario, settings, document, args.sut)
         return asyncio.run(serve(settings, document))
     except ConfigError as exc:
         print("sms-emulator: configuration problem:", file=sys.stderr)
@@ -141,11 +143,11 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
 
 
-def _with_scenario(path: str, settings: Settings,
-                   document: dict[str, Any] | None) -> dict[str, Any]:
+def _with_scenario(path: str, settings: Settings, document: dict[str, Any] | None,
+                   sut: str | None) -> dict[str, Any]:
     """``document`` with the scenario's configuration merged over it; the scenario's seed and
-    start time become the settings' unless given. References to variables the scenario defines
-    are resolved; ``${emulator}`` and ``${sut}`` have no value yet and stay as written."""
+    start time become the settings' unless given. ``${emulator}`` is this server's address,
+    ``${sut}`` the ``--sut`` URL (or the scenario's ``vars.sut``)."""
     from emulator.replay.scenario import ScenarioError, load
     from emulator.replay.values import ValueProblem, Variables
 
@@ -157,11 +159,15 @@ def _with_scenario(path: str, settings: Settings,
         settings.seed = scenario.seed
     if settings.start is None and settings.clock == "manual":
         settings.start = scenario.start
-    known = {**{"emulator": "${emulator}", "sut": "${sut}"}, **scenario.vars}
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    known = {"emulator": f"http://{host}:{settings.port}", **scenario.vars}
+    if sut:
+        known["sut"] = sut.rstrip("/")
     try:
         config = Variables(known, scenario.seed).resolve(scenario.config)
     except ValueProblem as exc:
-        raise ConfigError([f"{path}: config: {exc}"]) from None
+        hint = " (pass --sut URL)" if "${sut}" in str(exc) else ""
+        raise ConfigError([f"{path}: config: {exc}{hint}"]) from None
     return deep_merge(document or {}, config)
 
 

@@ -119,3 +119,44 @@ async def test_python_dash_m_emulator_is_the_same_command() -> None:
     assert proc.returncode == 0
     for option in ("--host", "--port", "--config", "--clock", "--speed", "--seed"):
         assert option in out.decode()
+
+
+async def test_serve_preloads_a_scenarios_configuration_seed_and_start() -> None:
+    scenario = Path(__file__).resolve().parent.parent / "scenarios" / "tsg-auto-reply.yaml"
+    proc, url, banner = await start("--clock", "manual", "--scenario", str(scenario),
+                                    "--sut", "http://127.0.0.1:8000/")
+    try:
+        assert "seed 22" in "\n".join(banner)  # the scenario's seed
+        async with ClientSession() as http:
+            async with http.get(f"{url}/_emulator/config") as response:
+                document = await response.json()
+            async with http.get(f"{url}/_emulator/clock") as response:
+                clock = await response.json()
+        number = document["tsg"]["numbers"]["15550555055"]
+        assert number == {"webhook_url": "http://127.0.0.1:8000/tsg/webhook",
+                          "x_api_key": "shop-secret"}
+        assert clock["now"] == "2026-01-01T00:00:00.000000Z"
+    finally:
+        code, _ = await stop(proc)
+    assert code == 0
+
+
+async def test_serve_refuses_a_bad_scenario_clearly(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text("name: x\nsteps:\n  - advanse: 1\n")
+    proc = await asyncio.create_subprocess_exec(
+        str(SCRIPT), "serve", "--port", "0", "--scenario", str(scenario),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), STARTUP_LIMIT)
+    assert proc.returncode == 2
+    assert f"{scenario}:3:5: steps.0.advanse: unknown step 'advanse'" in err.decode()
+
+
+async def test_serve_asks_for_sut_when_the_scenario_needs_it() -> None:
+    scenario = Path(__file__).resolve().parent.parent / "scenarios" / "tsg-auto-reply.yaml"
+    proc = await asyncio.create_subprocess_exec(
+        str(SCRIPT), "serve", "--port", "0", "--scenario", str(scenario),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), STARTUP_LIMIT)
+    assert proc.returncode == 2
+    assert "${sut} is not defined" in err.decode() and "(pass --sut URL)" in err.decode()
