@@ -18,8 +18,6 @@ from emulator.cli import positive_number
 from emulator.fuzz import kinds as kind_registry
 from emulator.fuzz.options import FuzzOptions, UsageError
 from emulator.fuzz.progress import ProgressBar
-from emulator.fuzz.report import scenario
-from emulator.fuzz.runner import run
 
 EPILOG = """\
 kinds: all, a provider (telesign), a kind (telesign.mo_sms) or its short name (mo_sms);
@@ -129,6 +127,9 @@ def run_fuzz(args: argparse.Namespace) -> int:
         if not args.quiet and sys.stderr.isatty():
             bar = ProgressBar(sys.stderr, len(chosen))
         try:
+            # Hypothesis is loaded only to fuzz, so the other commands start quickly
+            from emulator.fuzz.runner import run
+
             result = run(options, bar)
         finally:
             if bar is not None:
@@ -139,6 +140,8 @@ def run_fuzz(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("sms-emulator fuzz: interrupted", file=sys.stderr)
         return 130
+    from emulator.fuzz.report import scenario
+
     print(result.text())
     try:
         if args.report:
