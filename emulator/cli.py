@@ -24,15 +24,16 @@ from aiohttp import web
 from emulator import __version__
 from emulator.app import CONTEXT, PROVIDERS
 from emulator.config import ConfigError, Settings, deep_merge, load_config_file
-from emulator.core.timefmt import parse_iso
+from emulator.core.timefmt import in_range, parse_iso
 from emulator.embedded import running
 
 
 def _start_time(value: str) -> float:
     parsed = parse_iso(value)
-    if parsed is None:
+    if parsed is None or not in_range(parsed):
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not an ISO 8601 time with a zone, such as 2026-01-01T00:00:00Z")
+            f"{value!r} is not an ISO 8601 time with a zone between 1970 and 9000, such as "
+            "2026-01-01T00:00:00Z")
     return parsed
 
 

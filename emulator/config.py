@@ -15,6 +15,7 @@ Two layers:
 from __future__ import annotations
 
 import copy
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -85,6 +86,18 @@ def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, A
 SectionCheck = Callable[[dict[str, Any]], list[str]]
 
 
+def _non_finite(value: Any, path: str = "") -> list[str]:
+    """A YAML file can say ``.nan`` or ``.inf``, which pass every schema bound; refuse them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{path or '(top level)'}: {value} is not a usable number"]
+    if isinstance(value, Mapping):
+        return [p for k, v in value.items() for p in _non_finite(v, f"{path}.{k}" if path else
+                                                                    str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _non_finite(v, f"{path}.{i}")]
+    return []
+
+
 class Config:
     """The live configuration document. Readers call :meth:`section` each time they need a
     value, so a ``PATCH`` takes effect at once."""
@@ -105,7 +118,7 @@ class Config:
         return self._document[name]
 
     def validate(self, document: Mapping[str, Any]) -> None:
-        problems: list[str] = []
+        problems: list[str] = list(_non_finite(document))
         for key in document:
             if key not in self._section_schemas:
                 known = ", ".join(sorted(self._section_schemas))

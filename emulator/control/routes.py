@@ -6,7 +6,6 @@ status; a message always names the field at fault.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -15,10 +14,11 @@ from aiohttp import web
 
 from emulator import __version__
 from emulator.config import ConfigError
+from emulator.core import strictjson
 from emulator.core.clock import ManualClock
 from emulator.core.context import Context
 from emulator.core.scheduler import AdvanceBusy
-from emulator.core.timefmt import iso_micro_z, parse_iso
+from emulator.core.timefmt import in_range, iso_micro_z, parse_iso
 from emulator.providers.base import InboundError, Provider
 
 PREFIX = "/_emulator"
@@ -43,8 +43,8 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = strictjson.loads(raw)
+    except ValueError as exc:  # not JSON, not UTF-8, or NaN, Infinity, a lone surrogate
         raise ControlError(400, f"the body is not valid JSON: {exc}") from None
     except RecursionError:
         raise ControlError(400, "the body is nested too deeply to read") from None
@@ -158,6 +158,8 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
         if not math.isfinite(seconds) or seconds < 0 or seconds > MAX_ADVANCE_SECONDS:
             raise ControlError(400, f"seconds must be between 0 and {MAX_ADVANCE_SECONDS}",
                                "seconds")
+        if not in_range(ctx.clock.now() + seconds):
+            raise ControlError(400, "seconds would move the clock past the year 9000", "seconds")
         try:
             ran = await ctx.scheduler.advance(float(seconds))
         except AdvanceBusy as exc:
@@ -196,9 +198,9 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
                 raise ControlError(409, f"the clock is {ctx.clock.mode}; only a manual clock can "
                                    "be set", "now")
             now = parse_iso(document["now"])
-            if now is None:
-                raise ControlError(400, "now must be an ISO 8601 time with a zone, e.g. "
-                                   "2026-01-01T00:00:00Z", "now")
+            if now is None or not in_range(now):
+                raise ControlError(400, "now must be an ISO 8601 time with a zone between 1970 "
+                                   "and 9000, e.g. 2026-01-01T00:00:00Z", "now")
         unknown = sorted(set(document) - {"seed", "now"})
         if unknown:
             raise ControlError(400, f"unknown field {unknown[0]!r} (known: seed, now)", unknown[0])

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import time
 from abc import ABC, abstractmethod
-from datetime import UTC, datetime
 
 from emulator.core.timefmt import iso_micro_z
 
@@ -30,9 +29,6 @@ class Clock(ABC):
     @abstractmethod
     def now(self) -> float:
         """Emulated time as POSIX seconds."""
-
-    def now_dt(self) -> datetime:
-        return datetime.fromtimestamp(self.now(), UTC)
 
     @abstractmethod
     def real_delay(self, emulated_seconds: float) -> float:

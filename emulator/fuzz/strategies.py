@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from emulator import schemas
+from emulator.core.timefmt import iso_micro_z
 from emulator.fuzz import bias
 from emulator.providers.webhooks import Bias, WebhookKind
 
@@ -394,10 +395,8 @@ def payloads(kind: WebhookKind, *, extra_fields: bool = True) -> st.SearchStrate
     return build()
 
 
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def timestamp_formats(b: Bias, path: str) -> tuple[Callable[[float], str], ...]:
     """The formats of the timestamp field at ``path``."""
-    return _lookup(b.timestamp_field_formats, path) or b.timestamp_formats or (_iso,)
+    return _lookup(b.timestamp_field_formats, path) or b.timestamp_formats or (iso_micro_z,)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator import schemas
-from emulator.core.timefmt import parse_iso
+from emulator.core.timefmt import in_range, parse_iso
 from emulator.replay import values
 from emulator.replay.source import Located, SourceError, read
 
@@ -171,9 +171,10 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(problems)
     steps, problems = _check_steps(located, data)
     start = parse_iso(data.get("start", DEFAULT_START))
-    if start is None:
+    if start is None or not in_range(start):
         problems.append(f"{located.where(('start',))}: start: {data['start']!r} is not an "
-                        "ISO 8601 time with a zone, such as 2026-01-01T00:00:00Z")
+                        "ISO 8601 time with a zone between 1970 and 9000, such as "
+                        "2026-01-01T00:00:00Z")
     if problems:
         raise ScenarioError(problems)
     return Scenario(file=located.file, name=data["name"], steps=steps,

@@ -97,7 +97,7 @@ class Verifier:
         if not sep:
             raise TelesignError(10028)
         account = self._check_customer(customer_id)
-        if not hmac.compare_digest(api_key.encode(), account.api_key.encode()):
+        if not hmac.compare_digest(signing.raw(api_key), signing.raw(account.api_key)):
             raise TelesignError(10022)
 
     def _verify_hmac(self, request: web.Request, body: bytes, customer_id: str,
@@ -142,7 +142,8 @@ class Verifier:
                                    body=body, **candidate)
             for candidate in candidates
         ]
-        if not any(hmac.compare_digest(signing.sign(key, s, auth_method), signature.strip())
+        given = signing.raw(signature.strip())
+        if not any(hmac.compare_digest(signing.sign(key, s, auth_method).encode(), given)
                    for s in strings):
             raise TelesignError(10008,
                                 signature_string=strings[0].decode("utf-8", "replace"))

@@ -18,6 +18,12 @@ _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
 DIGESTS = {"HMAC-SHA256": hashlib.sha256, "HMAC-SHA1": hashlib.sha1}
 
 
+def raw(text: str) -> bytes:
+    """A header value as the bytes that came over the wire (aiohttp keeps bytes that are not
+    UTF-8 as surrogates), so that a signature over any header can be checked, never crash."""
+    return text.encode("utf-8", "surrogateescape")
+
+
 def decode_api_key(api_key: str) -> bytes:
     """The HMAC key behind a Telesign api key, decoded leniently."""
     cleaned = _NOT_BASE64.sub(b"", api_key.encode("ascii", "ignore"))
@@ -55,10 +61,10 @@ def string_to_sign(*, method: str, content_type: str, date: str, auth_method: st
         head.append(f"x-ts-date:{x_ts_date}")
     if nonce is not None:
         head.append(f"x-ts-nonce:{nonce}")
-    parts = ["\n".join(head).encode("utf-8")]
+    parts = [raw("\n".join(head))]
     if content_type and body:
         parts.append(body)
-    parts.append(resource.encode("utf-8"))
+    parts.append(raw(resource))
     return b"\n".join(parts)
 
 

@@ -16,6 +16,7 @@ from emulator.providers.tsg.errors import unauthenticated
 def check_bearer(request: web.Request, api_key: str) -> None:
     """Raise the 401 :class:`~emulator.providers.tsg.errors.TsgError` unless the key matches."""
     scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
-                                                             api_key.encode()):
+    # bytes as received (aiohttp keeps non-UTF-8 bytes as surrogates): any token compares
+    given = token.strip().encode("utf-8", "surrogateescape")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given, api_key.encode()):
         raise unauthenticated()

@@ -16,12 +16,13 @@ the first problem becomes a 422 naming its field. Then what a schema cannot say:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from emulator import schemas
+from emulator.core import strictjson
+from emulator.core.strictjson import NotStandardJson
 from emulator.providers.tsg.errors import TsgError, invalid
 from emulator.sms.encoding import NAMES, Unencodable, choose, unencodable
 from emulator.sms.segmentation import Segmented, SegmentTable, TooManyParts, split
@@ -58,8 +59,10 @@ def parse_json(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         raise TsgError(422, "(request body): is empty; send a JSON object", "invalid_json")
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        document = strictjson.loads(raw)
+    except NotStandardJson as exc:
+        raise TsgError(422, f"(request body): is not valid JSON ({exc})", "invalid_json") from None
+    except (ValueError, RecursionError) as exc:
         raise TsgError(422, f"(request body): is not valid JSON ({type(exc).__name__})",
                        "invalid_json") from None
     if not isinstance(document, dict):
