@@ -44,7 +44,10 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
         return {}
     try:
         document = strictjson.loads(raw)
-    except ValueError as exc:  # not JSON, not UTF-8, or NaN, Infinity, a lone surrogate
+    except strictjson.NotStandardJson as exc:  # NaN, Infinity, a lone surrogate
+        where = f"{exc.field}: " if exc.field else ""
+        raise ControlError(400, f"the body is not valid JSON: {where}{exc}", exc.field) from None
+    except ValueError as exc:
         raise ControlError(400, f"the body is not valid JSON: {exc}") from None
     except RecursionError:
         raise ControlError(400, "the body is nested too deeply to read") from None

@@ -14,7 +14,12 @@ from typing import Any
 
 
 class NotStandardJson(ValueError):
-    """Valid to Python's parser, but not standard JSON."""
+    """Valid to Python's parser, but not standard JSON; ``field`` is the dotted path of a
+    string holding a lone surrogate, when that is the trouble."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _constant(name: str) -> Any:
@@ -28,17 +33,19 @@ def _number(text: str) -> float:
     return value
 
 
-def _check_strings(value: Any) -> None:
+def _check_strings(value: Any, path: str = "") -> None:
     if isinstance(value, str):
         if any("\ud800" <= char <= "\udfff" for char in value):
-            raise NotStandardJson("a string holds a lone UTF-16 surrogate, which is not text")
+            raise NotStandardJson("holds a lone UTF-16 surrogate, which is not text",
+                                  path or "(top level)")
     elif isinstance(value, list):
-        for item in value:
-            _check_strings(item)
+        for index, item in enumerate(value):
+            _check_strings(item, f"{path}.{index}" if path else str(index))
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_strings(key)
-            _check_strings(item)
+            where = f"{path}.{key}" if path else str(key)
+            _check_strings(key, where)
+            _check_strings(item, where)
 
 
 def loads(raw: bytes | str) -> Any:

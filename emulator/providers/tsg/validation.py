@@ -61,6 +61,8 @@ def parse_json(raw: bytes) -> dict[str, Any]:
     try:
         document = strictjson.loads(raw)
     except NotStandardJson as exc:
+        if exc.field is not None:
+            raise invalid(exc.field, str(exc)) from None
         raise TsgError(422, f"(request body): is not valid JSON ({exc})", "invalid_json") from None
     except (ValueError, RecursionError) as exc:
         raise TsgError(422, f"(request body): is not valid JSON ({type(exc).__name__})",
