@@ -16,6 +16,7 @@ import asyncio
 import importlib
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -23,7 +24,14 @@ from aiohttp import web
 
 from emulator import __version__
 from emulator.app import CONTEXT, PROVIDERS
-from emulator.config import ConfigError, Settings, deep_merge, load_config_file
+from emulator.config import (
+    ConfigError,
+    Settings,
+    deep_merge,
+    load_config_file,
+    port_number,
+    positive,
+)
 from emulator.core.timefmt import in_range, parse_iso
 from emulator.embedded import running
 
@@ -37,15 +45,19 @@ def _start_time(value: str) -> float:
     return parsed
 
 
-def positive_number(value: str) -> float:
-    """An argparse type: a number greater than 0 (``--speed``, and the fuzzer's seconds)."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not number > 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return number
+def argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type from a parser that raises ``ValueError`` with a reason."""
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r} {exc}") from None
+
+    return convert
+
+
+#: a number greater than 0 (``--speed``, and the fuzzer's seconds)
+positive_number = argument_type(positive)
 
 
 #: modules of the other commands, each with ``register(subparsers)``
@@ -62,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the provider APIs and the control API")
     serve.add_argument("--host", default=defaults.host,
                        help="address to listen on (default %(default)s)")
-    serve.add_argument("--port", type=int, default=defaults.port,
+    serve.add_argument("--port", type=argument_type(port_number), default=defaults.port,
                        help="port to listen on, 0 for any free port (default %(default)s)")
     serve.add_argument("--config", default=defaults.config_path, metavar="FILE",
                        help="YAML configuration document (accounts, webhooks, lifecycle rules)")
@@ -173,5 +185,11 @@ def _with_scenario(path: str, settings: Settings, document: dict[str, Any] | Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser()
+    except ConfigError as exc:  # a bad SMS_EMULATOR_* variable
+        print("sms-emulator: environment problem:\n  " + "\n  ".join(exc.problems),
+              file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     return args.func(args)

@@ -55,20 +55,57 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        """Settings from ``SMS_EMULATOR_*``; :class:`ConfigError` names a bad variable."""
         settings = cls()
-        if "SMS_EMULATOR_HOST" in env:
-            settings.host = env["SMS_EMULATOR_HOST"]
-        if "SMS_EMULATOR_PORT" in env:
-            settings.port = int(env["SMS_EMULATOR_PORT"])
-        if "SMS_EMULATOR_CLOCK" in env:
-            settings.clock = env["SMS_EMULATOR_CLOCK"]
-        if "SMS_EMULATOR_SPEED" in env:
-            settings.speed = float(env["SMS_EMULATOR_SPEED"])
-        if "SMS_EMULATOR_SEED" in env:
-            settings.seed = int(env["SMS_EMULATOR_SEED"])
-        if "SMS_EMULATOR_CONFIG" in env:
-            settings.config_path = env["SMS_EMULATOR_CONFIG"]
+        problems = []
+        for name, (attribute, parse) in _ENV.items():
+            if name not in env:
+                continue
+            try:
+                setattr(settings, attribute, parse(env[name]))
+            except ValueError as exc:
+                problems.append(f"{name}: {env[name]!r} {exc}")
+        if problems:
+            raise ConfigError(problems)
         return settings
+
+
+def port_number(text: str) -> int:
+    if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
+        raise ValueError("is not a port number (0 to 65535)")
+    return int(text)
+
+
+def _clock_mode(text: str) -> str:
+    if text not in ("real", "manual"):
+        raise ValueError("is not a clock mode (real or manual)")
+    return text
+
+
+def positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if not value > 0 or not math.isfinite(value):
+        raise ValueError("must be a number greater than 0")
+    return value
+
+
+def _seed(text: str) -> int:
+    if not text.strip().isdigit():
+        raise ValueError("is not a whole number >= 0")
+    return int(text)
+
+
+_ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "SMS_EMULATOR_HOST": ("host", str),
+    "SMS_EMULATOR_PORT": ("port", port_number),
+    "SMS_EMULATOR_CLOCK": ("clock", _clock_mode),
+    "SMS_EMULATOR_SPEED": ("speed", positive),
+    "SMS_EMULATOR_SEED": ("seed", _seed),
+    "SMS_EMULATOR_CONFIG": ("config_path", str),
+}
 
 
 def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:

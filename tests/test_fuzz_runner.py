@@ -180,7 +180,7 @@ async def test_the_time_budget_stops_the_traffic(serve) -> None:
     sent = len(store.bodies)
     await asyncio.sleep(0)  # let the loop serve anything still in flight
     assert len(store.bodies) == sent
-    assert elapsed < 1.5, elapsed
+    assert elapsed < 5, elapsed  # loose: a 2-core CI machine is shared; the point is it stops
     assert result.stopped == "time_budget" and result.ok
     assert result.kinds[0].note == "stopped by the time budget"
     assert result.kinds[-1].note == "not run: the time budget ran out"
@@ -209,7 +209,7 @@ async def test_a_handler_that_hangs_is_a_timeout_and_the_budget_still_holds(serv
         started = time.monotonic()  # a per-request timeout longer than the budget is cut short
         result = await fuzz_async(url, ["telesign.mo_email"], examples=5, seed=SEED,
                                   timeout=30, max_time=0.3)
-        assert time.monotonic() - started < 1.3
+        assert time.monotonic() - started < 5  # loose, as above: 30 s would fail it
         assert result.stopped == "time_budget" and result.findings == []
     finally:
         release.set()

@@ -160,3 +160,30 @@ async def test_serve_asks_for_sut_when_the_scenario_needs_it() -> None:
     _, err = await asyncio.wait_for(proc.communicate(), STARTUP_LIMIT)
     assert proc.returncode == 2
     assert "${sut} is not defined" in err.decode() and "(pass --sut URL)" in err.decode()
+
+
+@pytest.mark.parametrize(("variable", "value", "expected"), [
+    ("SMS_EMULATOR_PORT", "abc", "SMS_EMULATOR_PORT: 'abc' is not a port number"),
+    ("SMS_EMULATOR_PORT", "70000", "is not a port number (0 to 65535)"),
+    ("SMS_EMULATOR_CLOCK", "bogus", "SMS_EMULATOR_CLOCK: 'bogus' is not a clock mode"),
+    ("SMS_EMULATOR_SPEED", "0", "SMS_EMULATOR_SPEED: '0' must be a number greater than 0"),
+    ("SMS_EMULATOR_SEED", "-3", "SMS_EMULATOR_SEED: '-3' is not a whole number"),
+])
+def test_a_bad_environment_variable_is_named(monkeypatch, capsys, variable: str, value: str,
+                                             expected: str) -> None:
+    from emulator.cli import main
+
+    monkeypatch.setenv(variable, value)
+    assert main(["serve"]) == 2
+    assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [["serve", "--port", "99999"], ["serve", "--speed", "nan"],
+                                  ["replay", "--port", "-1", "x.yaml"]])
+def test_bad_options_are_usage_errors(capsys, args: list[str]) -> None:
+    from emulator.cli import main
+
+    with pytest.raises(SystemExit) as caught:
+        main(args)
+    assert caught.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emulator.config import ConfigError, Settings, load_config_file
+from emulator.cli import argument_type
+from emulator.config import ConfigError, Settings, load_config_file, port_number
 from emulator.replay import replay
 from emulator.replay.control import ControlFailure
 from emulator.replay.report import junit, text
@@ -34,7 +35,7 @@ def register(commands: Any) -> None:
                      help="use the emulator running at URL instead of starting one")
     run.add_argument("--host", default="127.0.0.1",
                      help="address of the emulator it starts (default %(default)s)")
-    run.add_argument("--port", type=int, default=8025,
+    run.add_argument("--port", type=argument_type(port_number), default=8025,
                      help="port of the emulator it starts, where the system under test sends "
                           "its requests (default %(default)s; 0 for any free port)")
     run.add_argument("--clock", choices=("manual", "real"), default="manual",
