@@ -95,7 +95,7 @@ class AsyncHelpers:
     def __init__(self, url: str) -> None:
         self._url = url
 
-    async def _call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+    async def control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         import aiohttp
 
         async with aiohttp.ClientSession() as session:
@@ -103,18 +103,27 @@ class AsyncHelpers:
                                                                 params=params)
 
     async def advance(self, seconds: float) -> dict[str, Any]:
-        return await self._call("POST", "/clock/advance", {"seconds": seconds})
+        return await self.control("POST", "/clock/advance", {"seconds": seconds})
+
+    async def now(self) -> float:
+        return parse_iso((await self.control("GET", "/clock"))["now"]) or 0.0
+
+    async def message(self, message_id: str) -> dict[str, Any]:
+        return await self.control("GET", f"/messages/{message_id}")
+
+    async def config(self) -> dict[str, Any]:
+        return await self.control("GET", "/config")
 
     async def send_inbound(self, text: str | None = None, *, from_: str, to: str | None = None,
                            provider: str = "telesign", **fields: Any) -> list[dict[str, Any]]:
         document = _inbound(text, from_, to, provider, fields)
-        return (await self._call("POST", "/inbound", document))["messages"]
+        return (await self.control("POST", "/inbound", document))["messages"]
 
     async def messages(self, **filters: Any) -> list[dict[str, Any]]:
-        return (await self._call("GET", "/messages", **_filters(filters)))["messages"]
+        return (await self.control("GET", "/messages", **_filters(filters)))["messages"]
 
     async def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
-        return (await self._call("GET", "/deliveries", **_filters(filters)))["deliveries"]
+        return (await self.control("GET", "/deliveries", **_filters(filters)))["deliveries"]
 
     async def wait_for_message(self, *, text: str | None = None, status: Any = None,
                                timeout: float = 5.0, **filters: Any) -> dict[str, Any]:
@@ -128,10 +137,10 @@ class AsyncHelpers:
             await asyncio.sleep(POLL_SECONDS)
 
     async def patch_config(self, patch: dict[str, Any]) -> dict[str, Any]:
-        return await self._call("PATCH", "/config", patch)
+        return await self.control("PATCH", "/config", patch)
 
     async def reset(self) -> dict[str, Any]:
-        return await self._call("POST", "/reset")
+        return await self.control("POST", "/reset")
 
 
 def _inbound(text: str | None, sender: str, to: str | None, provider: str,

@@ -57,6 +57,9 @@ async def test_an_end_to_end_flow_through_the_plugin_alone(sms_emulator: SmsEmul
             assert r.status == 200
             reference_id = (await r.json())["reference_id"]
         await emulator.advance(5)
+        assert await emulator.now() == 1_767_225_605.0  # 2026-01-01T00:00:05Z
+        assert (await emulator.message(reference_id))["status"] == 200
+        assert (await emulator.config())["telesign"]["callback_url"].startswith(shop_url)
         [report] = await emulator.deliveries(message_id=reference_id)
         assert report["state"] == "delivered"
         assert shop.reports == {reference_id: 200}

@@ -189,3 +189,14 @@ async def test_a_fuzz_reproduction_replays_red_then_green_once_fixed(
     broken["on"] = False
     [green] = await replay_with(emulator.url, [path], step_timeout=0.5)
     assert green.passed, text([green])
+
+
+def test_recorded_calls_are_read_as_json_whatever_their_content_type() -> None:
+    from emulator.replay.runner import _params
+
+    entry = {"query": "a=1", "content_type": "application/octet-stream",
+             "body": '{"from": "15550555055", "to": ["15551234567"]}'}
+    assert _params(entry) == {"a": "1", "from": "15550555055", "to": ["15551234567"]}
+    form = {"query": "", "content_type": "application/x-www-form-urlencoded",
+            "body": "phone_number=15551234567&message=Hi+there"}
+    assert _params(form) == {"phone_number": "15551234567", "message": "Hi there"}

@@ -27,6 +27,7 @@ def expect_error(status: int, body: dict, http: int, code: int, description: str
     ("+15551234567", "Hi", "OTP", {}, 11000, "Invalid value for parameter phone_number."),
     ("1555-123-4567", "Hi", "OTP", {}, 11000, "Invalid value for parameter phone_number."),
     ("1555", "Hi", "OTP", {}, 11000, "Invalid value for parameter phone_number."),
+    ("1", "Hi", "OTP", {}, 11000, "Invalid value for parameter phone_number."),
     ("99912345678", "Hi", "OTP", {}, 11001, "Invalid country code for parameter phone_number."),
     ("15551234567", "x" * 1601, "OTP", {}, 11009, "Invalid value for parameter message."),
     ("15551234567", "Hi", "SPAM", {}, 11017, "Invalid value for parameter message_type."),
@@ -103,3 +104,16 @@ async def test_unknown_path_and_wrong_method_answer_in_telesign_format(
         body = await response.json()
         expect_error(response.status, body, 405, -40005, "Method not allowed")
         assert response.headers["Allow"] == "GET,POST"
+
+
+async def test_status_shows_only_the_accounts_own_sends(emulator: Emulator) -> None:
+    """An inbound message and Telesign's own compliance reply have ids too, but they are not
+    transactions of this account's ``POST /v1/messaging``."""
+    status, body = await emulator.control("POST", "/inbound", json={
+        "provider": "telesign", "from": "14155550123", "to": "4442", "text": "HELP"})
+    assert status == 201
+    client = emulator.sdk()
+    for message in body["messages"]:  # the inbound HELP and the auto-reply
+        response = await in_thread(client.status, message["id"])
+        expect_error(response.status_code, response.json, 404, 10017,
+                     "Customer ID / Reference ID not found")

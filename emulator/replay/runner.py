@@ -72,12 +72,14 @@ def _statuses(spec: Any) -> list[int] | None:
 
 
 def _params(entry: dict[str, Any]) -> dict[str, Any]:
-    """The fields of a recorded provider API call: its query and its form or JSON body."""
+    """The fields of a recorded provider API call: its query and its form or JSON body (JSON
+    when the content type says so or the body looks like it: TSG reads JSON whatever the
+    content type)."""
     params: dict[str, Any] = {}
     for name, value in parse_qsl(entry.get("query") or "", keep_blank_values=True):
         params.setdefault(name, value)
     body = entry.get("body") or ""
-    if "json" in (entry.get("content_type") or ""):
+    if "json" in (entry.get("content_type") or "") or body.lstrip()[:1] in ("{", "["):
         try:
             parsed = json.loads(body)
         except ValueError:

@@ -52,7 +52,9 @@ def build_routes(provider: TelesignProvider) -> list[web.AbstractRouteDef]:
             provider.verifier.verify(request, body)
             reference_id = check_reference_id(request.match_info["reference_id"])
             message = ctx.store.get(reference_id)
-            if message is None or message.provider != provider.name:
+            # only the account's own sends: not inbound messages nor Telesign's auto-replies
+            if (message is None or message.provider != provider.name
+                    or message.direction != "outbound" or message.origin != "api"):
                 raise TelesignError(10017)
         except TelesignError as error:
             return fail(error, request.path)

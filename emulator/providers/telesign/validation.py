@@ -74,8 +74,9 @@ def _phone_number_problem(value: str) -> int | None:
         return 11000
     try:
         parsed = phonenumbers.parse("+" + value, None)
-    except phonenumbers.NumberParseException:
-        return 11001
+    except phonenumbers.NumberParseException as exc:
+        unknown = exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
+        return 11001 if unknown else 11000  # too short or too long
     if phonenumbers.region_code_for_country_code(parsed.country_code) == "ZZ":
         return 11001
     if not phonenumbers.is_possible_number(parsed):
