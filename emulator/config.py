@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from emulator import schemas
+from emulator.problems import Problems
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8025
@@ -35,12 +36,8 @@ CORE_DEFAULTS: dict[str, Any] = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(Problems):
     """A configuration problem; ``problems`` each name the field at fault."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Any
 
 from emulator import schemas
 from emulator.core.timefmt import in_range, parse_iso
+from emulator.problems import Problems
 from emulator.replay import values
 from emulator.replay.source import Located, SourceError, read
 
@@ -32,10 +33,8 @@ DEFAULT_START = "2026-01-01T00:00:00Z"
 DURATION_PATTERN_TEXT = "(ms|s|m|h|d)"
 
 
-class ScenarioError(ValueError):
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class ScenarioError(Problems):
+    """A file that is not a valid scenario; ``problems`` are ``file:line:column: ...``."""
 
 
 @dataclass

@@ -15,15 +15,13 @@ from typing import Any
 
 import yaml
 
+from emulator.problems import Problems
+
 Path_ = tuple[str | int, ...]
 
 
-class SourceError(ValueError):
+class SourceError(Problems):
     """The file cannot be read or parsed; ``problems`` are ``file:line:column: message``."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclass
