@@ -5,7 +5,10 @@ as ``sms-emulator serve`` runs it (real clock, so lifecycles and their jobs run 
 ``bench/bare_app.py``, which answers the same JSON and does nothing else. The load generator
 sends the same HMAC-signed form requests (fresh nonce and date each, as the SDK does) to both,
 with a fixed number of concurrent connections. Rounds alternate baseline / emulator so that
-noise on a shared machine hits both alike; the medians and their ratio are printed.
+noise on a shared machine hits both alike; the medians and their ratio are printed. Throughput
+on a shared two-core machine swings with whatever else runs, so the servers' own CPU time per
+request (from ``/proc``, on Linux) is printed too: it is a steadier measure of the work the
+emulator adds.
 
 Bounded: a fixed request count per round, a time limit per round, loopback only.
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import sys
@@ -73,6 +77,15 @@ async def start(*command: str) -> tuple[asyncio.subprocess.Process, str]:
     raise SystemExit(f"{command[0]} did not start")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of a process so far, or ``None`` where ``/proc`` is absent."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def load(url: str, requests: int, concurrency: int, limit: float) -> tuple[float, int]:
     """Send ``requests`` POSTs over ``concurrency`` connections; requests per second and the
     number of answers that were not HTTP 200."""
@@ -119,13 +132,19 @@ async def main() -> int:
                                          "--seed", "1")
     bare, bare_url = await start(python, str(ROOT / "bench" / "bare_app.py"))
     results: dict[str, list[float]] = {"baseline": [], "emulator": []}
+    cpu: dict[str, list[float]] = {"baseline": [], "emulator": []}
+    pids = {"baseline": bare.pid, "emulator": emulator.pid}
     try:
         for url in (bare_url, emulator_url):  # warm-up, not counted
             await load(url, min(300, args.requests), args.concurrency, args.round_limit)
         for round_number in range(1, args.rounds + 1):
             for name, url in (("baseline", bare_url), ("emulator", emulator_url)):
+                before = cpu_seconds(pids[name])
                 rate, failures = await load(url, args.requests, args.concurrency,
                                             args.round_limit)
+                after = cpu_seconds(pids[name])
+                if before is not None and after is not None:
+                    cpu[name].append((after - before) / args.requests * 1e6)
                 if failures:
                     raise SystemExit(f"{name}: {failures} answers were not HTTP 200; "
                                      "the benchmark would measure an error path")
@@ -143,6 +162,11 @@ async def main() -> int:
     print(f"  bare aiohttp baseline  {baseline:8.0f} req/s")
     print(f"  sms-emulator           {measured:8.0f} req/s")
     print(f"  ratio                  {measured / baseline:8.2f}")
+    if cpu["baseline"] and cpu["emulator"]:
+        bare_cpu, emulator_cpu = (statistics.median(cpu[name]) for name in ("baseline",
+                                                                              "emulator"))
+        print(f"  server CPU per request: baseline {bare_cpu:.0f} us, emulator "
+              f"{emulator_cpu:.0f} us, ratio {bare_cpu / emulator_cpu:.2f}")
     return 0
 
 

@@ -93,42 +93,20 @@ def owner_of(providers: dict[str, Provider], path: str) -> Provider | None:
     return best[1]
 
 
-def _api_journal_middleware(providers: dict[str, Provider], ctx: Context):
-    """Records every call to a provider API as an ``api_call`` journal entry: method, path,
-    query, content type, body and the answer's status and body, whatever the answer was. This
-    is how scenario expectations see what the system under test asked of a provider."""
+def _middleware(providers: dict[str, Provider], ctx: Context):
+    """One layer around every handler, for speed:
 
-    @web.middleware
-    async def middleware(request: web.Request, handler) -> web.StreamResponse:
-        provider = owner_of(providers, request.path)
-        if provider is None:
-            return await handler(request)
-        body = b""
-        answer: bytes | None = None
-        status = 500  # unless the handler answers: the error middleware reports our bug
-        try:
-            body = await request.read()
-            response = await handler(request)
-            status = response.status
-            if isinstance(response, web.Response) and isinstance(response.body, bytes):
-                answer = response.body
-            return response
-        except web.HTTPException as exc:  # unknown path, wrong method, too large: formatted
-            status = exc.status                # by the error middleware around this one
-            raise
-        finally:
-            ctx.journal.record(
-                "api_call", provider.name, method=request.method, path=request.path,
-                query=request.query_string, content_type=request.content_type,
-                body=body.decode("utf-8", "replace"), status=status,
-                response=None if answer is None else answer.decode("utf-8", "replace"))
+    - framework errors (unknown path, wrong method, body too large) become the error format of
+      the API the path belongs to, and an unexpected exception a logged JSON error, so no
+      request ever gets an HTML page or a traceback;
+    - every call to a provider API is journaled as ``api_call``: method, path, query, content
+      type, body and the answer's status and body, whatever the answer was. This is how
+      scenario expectations see what the system under test asked of a provider. Bodies are
+      kept as bytes and decoded only when the journal is read.
+    """
 
-    return middleware
-
-
-def _error_middleware(providers: dict[str, Provider], ctx: Context):
-    def formatted(path: str, status: int, reason: str) -> web.Response:
-        provider = owner_of(providers, path)
+    def formatted(provider: Provider | None, path: str, status: int,
+                  reason: str) -> web.Response:
         if provider is not None:
             return provider.error_response(status, reason)
         if path.startswith(CONTROL_PREFIX):
@@ -137,17 +115,29 @@ def _error_middleware(providers: dict[str, Provider], ctx: Context):
 
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        provider = owner_of(providers, request.path)
+        body = b""
+        response: web.StreamResponse | None = None
         try:
-            return await handler(request)
+            if provider is not None:
+                body = await request.read()
+            response = await handler(request)
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
-            return formatted(request.path, exc.status, exc.reason)
+            response = formatted(provider, request.path, exc.status, exc.reason)
         except Exception as exc:  # a bug of ours; still answer in the API's own format
             log.exception("unhandled error on %s %s", request.method, request.path)
             ctx.journal.record("internal_error", None, method=request.method, path=request.path,
                                error=f"{type(exc).__name__}: {exc}")
-            return formatted(request.path, 500, "Internal error")
+            response = formatted(provider, request.path, 500, "Internal error")
+        if provider is not None:
+            answer = response.body if isinstance(response, web.Response) else None
+            ctx.journal.record(
+                "api_call", provider.name, method=request.method, path=request.path,
+                query=request.query_string, content_type=request.content_type, body=body,
+                status=response.status, response=answer if isinstance(answer, bytes) else None)
+        return response
 
     return middleware
 
@@ -169,8 +159,7 @@ def build_app(settings: Settings | None = None,
             provider.reset()
         ctx.journal.record("reset", None)
 
-    app = web.Application(middlewares=[_error_middleware(providers, ctx),
-                                       _api_journal_middleware(providers, ctx)],
+    app = web.Application(middlewares=[_middleware(providers, ctx)],
                           client_max_size=MAX_BODY_BYTES)
     app[CONTEXT] = ctx
     app[PROVIDERS] = providers

@@ -27,7 +27,9 @@ class Entry:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.detail, "seq": self.seq, "at": iso_micro_z(self.at), "kind": self.kind,
+        detail = {key: value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+                  for key, value in self.detail.items()}  # bodies are kept as bytes
+        return {**detail, "seq": self.seq, "at": iso_micro_z(self.at), "kind": self.kind,
                 "provider": self.provider}
 
 

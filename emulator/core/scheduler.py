@@ -16,7 +16,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from emulator.core.clock import Clock, ManualClock
 
@@ -24,13 +24,13 @@ JobFn = Callable[[], Awaitable[None]]
 ErrorHook = Callable[[str, BaseException], None]
 
 
-@dataclass(order=True)
+@dataclass
 class Job:
     due: float
     seq: int
-    fn: JobFn = field(compare=False)
-    label: str = field(compare=False, default="")
-    cancelled: bool = field(compare=False, default=False)
+    fn: JobFn
+    label: str = ""
+    cancelled: bool = False
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -43,7 +43,8 @@ class AdvanceBusy(RuntimeError):
 class Scheduler:
     def __init__(self, clock: Clock, on_error: ErrorHook | None = None) -> None:
         self.clock = clock
-        self._heap: list[Job] = []
+        # (due, seq, job): tuples compare in C, which matters with thousands of queued jobs
+        self._heap: list[tuple[float, int, Job]] = []
         self._seq = itertools.count()
         self._on_error = on_error
         self._lock = asyncio.Lock()
@@ -56,11 +57,11 @@ class Scheduler:
     # -- queueing ---------------------------------------------------------------------------
     def call_at(self, due: float, fn: JobFn, label: str = "") -> Job:
         job = Job(due, next(self._seq), fn, label)
-        heapq.heappush(self._heap, job)
+        heapq.heappush(self._heap, (job.due, job.seq, job))
         if isinstance(self.clock, ManualClock):
             if due <= self.clock.now():
                 self._start_drain()
-        elif self._heap[0] is job:  # only a new earliest job changes how long the driver waits
+        elif self._heap[0][2] is job:  # only a new earliest job changes how long the driver waits
             self._wakeup.set()
         return job
 
@@ -69,15 +70,15 @@ class Scheduler:
 
     @property
     def pending(self) -> int:
-        return sum(1 for job in self._heap if not job.cancelled)
+        return sum(1 for _, _, job in self._heap if not job.cancelled)
 
     def next_due(self) -> float | None:
         self._drop_cancelled()
-        return self._heap[0].due if self._heap else None
+        return self._heap[0][0] if self._heap else None
 
     def clear(self) -> None:
         """Forget every queued job (used by reset)."""
-        for job in self._heap:
+        for _, _, job in self._heap:
             job.cancel()
         self._heap.clear()
 
@@ -92,13 +93,13 @@ class Scheduler:
                 self._on_error(job.label, exc)
 
     def _drop_cancelled(self) -> None:
-        while self._heap and self._heap[0].cancelled:
+        while self._heap and self._heap[0][2].cancelled:
             heapq.heappop(self._heap)
 
     def _pop_due(self, until: float) -> Job | None:
         self._drop_cancelled()
-        if self._heap and self._heap[0].due <= until:
-            return heapq.heappop(self._heap)
+        if self._heap and self._heap[0][0] <= until:
+            return heapq.heappop(self._heap)[2]
         return None
 
     async def _run_until(self, until: float, clock: ManualClock) -> int:

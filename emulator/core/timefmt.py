@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 
 #: the emulated times the emulator accepts as a start (``--start``, a reset's ``now``, a
 #: scenario's ``start``) and lets its clock reach: 1970 to 9000, which leaves every formatter
@@ -47,6 +48,7 @@ def rfc1123(ts: float) -> str:
     return format_datetime(_moment(int(ts)), usegmt=True)
 
 
+@lru_cache(maxsize=256)  # a client's Date header repeats for a whole second of requests
 def parse_http_date(value: str) -> float | None:
     """Parse an RFC 822/1123 date; ``None`` if it is not one. A date without a zone is UTC."""
     try:

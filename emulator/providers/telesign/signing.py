@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import hmac
 import re
+from functools import lru_cache
 
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
 
@@ -24,6 +25,7 @@ def raw(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+@lru_cache(maxsize=64)  # decoded on every signed request; an account has one key
 def decode_api_key(api_key: str) -> bytes:
     """The HMAC key behind a Telesign api key, decoded leniently."""
     cleaned = _NOT_BASE64.sub(b"", api_key.encode("ascii", "ignore"))
