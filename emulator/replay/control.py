@@ -32,9 +32,6 @@ class ControlClient:
             raise ControlFailure(f"{method} {url} answered {response.status}: {detail}")
         return body
 
-    async def health(self) -> dict[str, Any]:
-        return await self.call("GET", "/health")
-
     async def clock(self) -> dict[str, Any]:
         return await self.call("GET", "/clock")
 
@@ -48,9 +45,6 @@ class ControlClient:
     async def config(self) -> dict[str, Any]:
         return await self.call("GET", "/config")
 
-    async def patch_config(self, patch: dict[str, Any]) -> dict[str, Any]:
-        return await self.call("PATCH", "/config", json=patch)
-
     async def replace_config(self, document: dict[str, Any]) -> dict[str, Any]:
         return await self.call("PUT", "/config", json=document)
 
@@ -59,9 +53,6 @@ class ControlClient:
 
     async def messages(self, **filters: Any) -> list[dict[str, Any]]:
         return (await self.call("GET", "/messages", params=filters))["messages"]
-
-    async def message(self, message_id: str) -> dict[str, Any]:
-        return await self.call("GET", f"/messages/{message_id}")
 
     async def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
         return (await self.call("GET", "/deliveries", params=filters))["deliveries"]
