@@ -5,6 +5,7 @@ sample system under test; a broken copy of the sample fails at the right step an
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
 from pathlib import Path
@@ -147,7 +148,10 @@ def junit_schema():
                 member = next(m for m in tar.getmembers() if m.name.endswith("/junit-10.xsd"))
                 data = tar.extractfile(member).read()
         cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_bytes(data)
+        # parallel test workers may race here: each writes its own file, then renames it
+        partial = cached.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(data)
+        partial.replace(cached)
     return xmlschema.XMLSchema(str(cached))
 
 
