@@ -68,6 +68,13 @@ def test_validate_accepts_a_good_file_and_json_too(tmp_path: Path, capsys) -> No
     ("name: x\nstart: yesterday\nsteps: [{advance: 1}]\n", ":2:8: start: 'yesterday' is not"),
     ("name: x\nsteps:\n  - advance: 1\n  bad indent: [\n", ":4:"),
     ("- just a list\n", ":1:1: a scenario is a mapping"),
+    ("name: x\nsteps:\n  - advance: 1\n    nmae: y\n",
+     ":4:5: steps.0.nmae: unknown key 'nmae' (did you mean 'name'?)"),
+    ("name: x\nsteps: [{advance: 1}]\ndescripton: d\n",
+     ":3:1: descripton: unknown field 'descripton' (did you mean 'description'?)"),
+    # every unknown key of an object, not only the first
+    ("name: x\nsteps:\n  - expect_message: {tx: a, too: b}\n",
+     ":3:29: steps.0.expect_message.too: unknown field 'too' (did you mean 'to'?)"),
 ])
 def test_loader_problems_name_the_line(tmp_path: Path, text: str, expected: str) -> None:
     path = write(tmp_path, text)

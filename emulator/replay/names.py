@@ -6,8 +6,8 @@ The names come from where the emulator keeps them: providers from the provider p
 as the application finds them (:func:`emulator.providers.discover`), each describing its
 webhook kinds, channels, message statuses and inbound fields in its
 :class:`~emulator.providers.vocabulary.Vocabulary`; delivery states, message directions and
-origins from the core. A kind, channel or status given with a ``provider`` is checked against
-that provider's names, without one against every provider's.
+origins from the core; HTTP methods from aiohttp. A kind, channel or status given with a
+``provider`` is checked against that provider's names, without one against every provider's.
 
 Only values known before the run are checked: plain values, and ``${name}`` references to
 ``vars``. A captured value, a ``regex``/``contains``/``present`` matcher or a wrong type (which
@@ -68,7 +68,7 @@ def _same(value: Any, allowed: Sequence[Any]) -> bool:
     treat them (form fields are text)."""
     if isinstance(value, bool):
         return False
-    return str(value) in {str(name) for name in allowed}
+    return value in allowed or str(value) in {str(name) for name in allowed}
 
 
 def unknown(what: str, value: Any, allowed: Sequence[Any], *, plural: str,

@@ -113,6 +113,13 @@ def _deref(root: dict[str, Any], node: Any) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
 
+def _misspelt_action(key: Any) -> bool:
+    """Whether an unknown key of a step is most likely a misspelt action (rather than a
+    misspelt ``name`` or ``capture``)."""
+    close = difflib.get_close_matches(str(key), STEP_KEYS, n=1)
+    return not close or close[0] in ACTIONS
+
+
 def _unknown_keys(located: Located, parent: Path_) -> list[_Found]:
     """One problem per key the schema does not allow in the object at ``parent``, each with a
     did-you-mean; a step's unknown key is most likely a misspelt action."""
@@ -127,8 +134,10 @@ def _unknown_keys(located: Located, parent: Path_) -> list[_Found]:
             continue
         close = difflib.get_close_matches(str(key), STEP_KEYS if is_step else allowed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        if is_step:
+        if is_step and _misspelt_action(key):
             message = f"unknown step {key!r}{hint}; steps are: {', '.join(ACTIONS)}"
+        elif is_step:
+            message = f"unknown key {key!r}{hint}; a step has an action, name and capture"
         else:
             owner = str(parent[-1]) if parent and isinstance(parent[-1], str) else "a scenario"
             message = f"unknown field {key!r}{hint}"
@@ -149,9 +158,7 @@ def _schema_problems(located: Located) -> list[_Found]:
         if "does not match" in message and DURATION_PATTERN_TEXT in message:
             message = (f"{problem.message.split(' does not match')[0]} is not a duration such "
                        "as 10, '10s', '5m', '2h' or '3d'")
-        line, column = located.position(path)
-        found.append(_found(located, path, message) if path else
-                     _Found(line, column, f"{problem.field()}: {message}", path))
+        found.append(_found(located, path, message))
     return found
 
 
@@ -164,8 +171,8 @@ def _check_step(located: Located, raw: Any, index: int, defined: set[str], names
         return None, []  # the schema says a step is an object
     actions = [key for key in raw if key in ACTIONS]
     if len(actions) != 1:
-        if not actions and any(key not in STEP_KEYS for key in raw):
-            return None, []  # the schema reports the unknown key as a misspelt step
+        if not actions and any(key not in STEP_KEYS and _misspelt_action(key) for key in raw):
+            return None, []  # the schema's problem says it: an unknown step
         return None, [_found(located, path, "a step has exactly one action "
                              f"({', '.join(ACTIONS)}); this one has "
                              f"{', '.join(actions) if actions else 'none'}")]
