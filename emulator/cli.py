@@ -170,7 +170,7 @@ def _with_scenario(path: str, settings: Settings, document: dict[str, Any] | Non
         raise ConfigError(exc.problems) from None
     if settings.seed is None:
         settings.seed = scenario.seed
-    if settings.start is None and settings.clock == "manual":
+    if settings.start is None:  # on any clock, as --start
         settings.start = scenario.start
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     known = {"emulator": f"http://{host}:{settings.port}", **scenario.vars}

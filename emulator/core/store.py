@@ -13,6 +13,13 @@ from typing import Any
 
 from emulator.core.timefmt import iso_micro_z
 
+#: a message goes to an end user (outbound) or comes from one (inbound)
+DIRECTIONS: tuple[str, ...] = ("outbound", "inbound")
+#: who made a message: the system under test through a provider API or a webhook reply
+#: (``api``), an end user (``end_user``), the provider on its own, e.g. an auto-reply
+#: (``provider``)
+ORIGINS: tuple[str, ...] = ("api", "end_user", "provider")
+
 
 @dataclass
 class StatusChange:
@@ -28,7 +35,7 @@ class StatusChange:
 class Message:
     id: str
     provider: str
-    direction: str  # "outbound" (to an end user) or "inbound" (from an end user)
+    direction: str  # one of DIRECTIONS
     to: str
     from_: str | None
     text: str
@@ -37,8 +44,7 @@ class Message:
     created_at: float
     updated_at: float
     channel: str = "sms"
-    #: who made it: "api" (the system under test, through the provider API or a webhook
-    #: reply), "end_user" (inbound) or "provider" (the provider on its own, e.g. an auto-reply)
+    #: who made it: one of ORIGINS
     origin: str = "api"
     final: bool = False
     details: dict[str, Any] = field(default_factory=dict)

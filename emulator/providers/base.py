@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from emulator.core.context import Context
+from emulator.providers.vocabulary import Vocabulary
 from emulator.providers.webhooks import WebhookKind
 
 
@@ -68,6 +69,12 @@ class Provider(ABC):
         """The webhooks this provider sends (payload schema, signing, forgeries, bias values),
         for the fuzzer; a provider that sends none keeps the default."""
         return ()
+
+    @classmethod
+    @abstractmethod
+    def vocabulary(cls) -> Vocabulary:
+        """The names this provider's messages and webhooks use (webhook kinds, channels,
+        statuses, inbound fields), which scenario files are checked against."""
 
     def owns(self, path: str) -> bool:
         return self.owned_prefix_length(path) >= 0

@@ -1,7 +1,8 @@
 """``sms-emulator replay FILE...`` and ``sms-emulator validate FILE...``.
 
-``replay`` exits 0 when every scenario passes, 1 when any fails or cannot be loaded, 2 when it
-cannot run at all (no emulator to reach or start). ``validate`` exits 0 when every file is a
+``replay`` exits 0 when every scenario passes, 1 when any fails or any file is not a valid
+scenario (every file is checked first, as ``validate`` checks it, and then nothing runs), 2 when
+it cannot run at all (no emulator to reach or start). ``validate`` exits 0 when every file is a
 valid scenario, 1 otherwise, printing ``file:line:column: field: message`` for each problem.
 """
 

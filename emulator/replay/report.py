@@ -3,8 +3,8 @@
 The text names each failing step by file and line, shows expected against actual and lists the
 journal entries around the failure. The JUnit XML has one ``testsuite`` per file and one
 ``testcase`` per scenario (Jenkins/Surefire form: ``failure`` for a failed step, ``error`` for a
-file that could not be loaded), with the same text in the failure and the journal in
-``system-out``.
+file that could not be loaded, ``skipped`` for a valid file not run because another one could
+not), with the same text in the failure and the journal in ``system-out``.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ from emulator.replay.runner import ScenarioResult
 
 @dataclass
 class FileOutcome:
-    """One scenario file: its result, or the problems that kept it from running."""
+    """One scenario file: its result, or the problems that kept it from running, or
+    ``skipped`` when another file's problems refused the whole run."""
 
     file: str
     result: ScenarioResult | None = None
     problems: list[str] | None = None
+    skipped: bool = False
 
     @property
     def passed(self) -> bool:
@@ -55,10 +57,15 @@ def failure_text(outcome: FileOutcome) -> str:
     return "\n".join(lines)
 
 
+SKIPPED = "not run: another file is not a valid scenario"
+
+
 def text(outcomes: list[FileOutcome]) -> str:
     lines = []
     for outcome in outcomes:
-        if outcome.passed:
+        if outcome.skipped:
+            lines.append(f"SKIP {outcome.file}: {SKIPPED}")
+        elif outcome.passed:
             assert outcome.result is not None
             lines.append(f"PASS {outcome.file}: {outcome.name} "
                          f"({outcome.result.steps_run} steps, {outcome.seconds:.2f} s)")
@@ -66,7 +73,13 @@ def text(outcomes: list[FileOutcome]) -> str:
             lines.append(f"FAIL {outcome.file}: {outcome.name}")
             lines += ["  " + line for line in failure_text(outcome).splitlines()]
     passed = sum(outcome.passed for outcome in outcomes)
-    lines.append(f"{passed} of {len(outcomes)} scenario(s) passed")
+    invalid = sum(outcome.problems is not None for outcome in outcomes)
+    if invalid:
+        lines.append(f"nothing was run: {invalid} of {len(outcomes)} file(s) "
+                     f"{'is not a valid scenario' if invalid == 1 else 'are not valid scenarios'}"
+                     " (sms-emulator validate shows the same problems)")
+    else:
+        lines.append(f"{passed} of {len(outcomes)} scenario(s) passed")
     return "\n".join(lines)
 
 
@@ -74,13 +87,15 @@ def junit(outcomes: list[FileOutcome]) -> str:
     suites = ET.Element("testsuites", name="sms-emulator replay")
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     host = socket.gethostname()
-    totals = {"tests": 0, "failures": 0, "errors": 0}
+    totals = {"tests": 0, "failures": 0, "errors": 0}  # the schema has no skipped here
     total_time = 0.0
     for outcome in outcomes:
         failed = outcome.result is not None and not outcome.passed
-        errored = outcome.result is None
+        skipped = outcome.skipped
+        errored = outcome.result is None and not skipped
         suite = ET.SubElement(suites, "testsuite", name=outcome.file, tests="1",
-                              failures=str(int(failed)), errors=str(int(errored)), skipped="0",
+                              failures=str(int(failed)), errors=str(int(errored)),
+                              skipped=str(int(skipped)),
                               time=f"{outcome.seconds:.3f}", timestamp=stamp, hostname=host)
         case = ET.SubElement(suite, "testcase", name=outcome.name,
                              classname=Path(outcome.file).stem, time=f"{outcome.seconds:.3f}")
@@ -96,6 +111,8 @@ def junit(outcomes: list[FileOutcome]) -> str:
             element = ET.SubElement(case, "error", type="InvalidScenario",
                                     message=(outcome.problems or ["invalid"])[0][:500])
             element.text = failure_text(outcome)
+        elif skipped:
+            ET.SubElement(case, "skipped", message=SKIPPED)
         totals["tests"] += 1
         totals["failures"] += int(failed)
         totals["errors"] += int(errored)

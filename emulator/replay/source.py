@@ -32,6 +32,8 @@ class Located:
     data: Any
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    #: problems of the document that did not stop its parsing: ``(line, column, message)``
+    problems: list[tuple[int, int, str]] = field(default_factory=list)
 
     def position(self, path: Path_, key: bool = False) -> tuple[int, int]:
         """Line and column of ``path`` (its key's if ``key``), or of its nearest ancestor."""
@@ -47,27 +49,24 @@ class Located:
         return f"{self.file}:{line}:{column}"
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, located: Located,
-           problems: list[str]) -> Any:
+def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, located: Located) -> Any:
     located.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # YAML merge keys (<<: *anchor)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int | float | bool) and key is not None:
-                problems.append(f"{located.file}:{key_node.start_mark.line + 1}:"
-                                f"{key_node.start_mark.column + 1}: a key must be a plain value")
-                continue
             key_position = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                located.problems.append((*key_position, "a key must be a plain value"))
+                continue
             if key in result:
-                problems.append(f"{located.file}:{key_position[0]}:{key_position[1]}: "
-                                f"duplicate key {key!r}")
+                located.problems.append((*key_position, f"duplicate key {key!r}"))
             located.keys[(*path, key)] = key_position
-            result[key] = _build(loader, value_node, (*path, key), located, problems)
+            result[key] = _build(loader, value_node, (*path, key), located)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, child, (*path, index), located, problems)
+        return [_build(loader, child, (*path, index), located)
                 for index, child in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
 
@@ -75,12 +74,11 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, located: Locat
 def parse(text: str, file: str) -> Located:
     """Parse ``text`` (YAML; JSON is YAML too), or raise :class:`SourceError`."""
     located = Located(file, None)
-    problems: list[str] = []
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is not None:
-            located.data = _build(loader, node, (), located, problems)
+            located.data = _build(loader, node, (), located)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
@@ -89,8 +87,6 @@ def parse(text: str, file: str) -> Located:
         raise SourceError([f"{file}: {exc}"]) from None
     finally:
         loader.dispose()
-    if problems:
-        raise SourceError(problems)
     return located
 
 

@@ -144,19 +144,39 @@ def is_matcher(expected: Any) -> bool:
     return isinstance(expected, Mapping) and bool(expected) and set(expected) <= MATCHER_KEYS
 
 
-def check_matcher(expected: Any) -> None:
-    """Raise :class:`ValueProblem` if a matcher cannot work (a regex that does not compile)."""
+def matcher_problems(expected: Any, path: tuple[str | int, ...] = ()
+                     ) -> list[tuple[tuple[str | int, ...], str]]:
+    """Why the matchers in ``expected`` cannot work (a regex that does not compile, a
+    ``present`` that is not true or false), as ``(path inside expected, reason)`` pairs."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
     if is_matcher(expected):
         if "regex" in expected:
             try:
                 re.compile(str(expected["regex"]))
             except re.error as exc:
-                raise ValueProblem(f"regex {expected['regex']!r} does not compile: {exc}") from None
+                found.append(((*path, "regex"),
+                              f"regex {expected['regex']!r} does not compile: {exc}"))
         if "present" in expected and not isinstance(expected["present"], bool):
-            raise ValueProblem("present must be true or false")
+            found.append(((*path, "present"), "present must be true or false"))
     elif isinstance(expected, Mapping):
-        for item in expected.values():
-            check_matcher(item)
+        for key, item in expected.items():
+            found += matcher_problems(item, (*path, key))
+    return found
+
+
+def resolve_static(value: Any, known: Mapping[str, Any]) -> Any:
+    """``value`` with its references replaced when every one names a key of ``known`` (the
+    scenario's ``vars``, known before it runs); :data:`MISSING` when some cannot be known yet."""
+    if isinstance(value, str):
+        names = [m.group(1).strip() for m in _REFERENCE.finditer(value) if m.group(1) is not None]
+        if any(name not in known for name in names):
+            return MISSING
+    elif isinstance(value, list | Mapping):
+        return MISSING  # names are single values
+    try:
+        return Variables(known, 0).resolve(value)
+    except ValueProblem:
+        return MISSING
 
 
 def _equal(expected: Any, actual: Any) -> bool:

@@ -33,6 +33,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "start": ("start",),
 }
 PHONE_CHANNELS = ("sms", "mms", "rcs", "viber", "whatsapp")
+CHANNELS = (*PHONE_CHANNELS, "email")
 SUB_RESOURCES = {"sms": "mo_sms", "email": "mo_email", "mms": "mo_mms", "rcs": "mo_rcs"}
 
 
@@ -52,9 +53,9 @@ class Inbound:
 def parse(document: dict[str, Any], keyword_mode: str) -> Inbound:
     """Validate ``POST /_emulator/inbound`` for Telesign; :class:`InboundError` names the field."""
     channel = document.get("channel", "sms")
-    if channel not in (*PHONE_CHANNELS, "email"):
+    if channel not in CHANNELS:
         raise InboundError("channel", f"unknown channel {channel!r} for telesign (one of: "
-                           + ", ".join((*PHONE_CHANNELS, "email")) + ")")
+                           + ", ".join(CHANNELS) + ")")
     found = schemas.problems("telesign/inbound-request", document)
     if found:
         raise InboundError(found[0].field(), found[0].message)

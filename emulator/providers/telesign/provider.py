@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from emulator import schemas
 from emulator.core.context import Context
 from emulator.core.fakes import FakeData
 from emulator.core.lifecycle import Step
@@ -27,6 +28,7 @@ from emulator.providers.telesign.auth import Account, Verifier
 from emulator.providers.telesign.errors import HTTP_TO_CODE, error_response
 from emulator.providers.telesign.validation import SendRequest
 from emulator.providers.telesign.webhook_kinds import kinds as telesign_webhook_kinds
+from emulator.providers.vocabulary import Vocabulary
 from emulator.providers.webhooks import WebhookKind
 
 DEFAULT_CUSTOMER_ID = "FFFFFFFF-EEEE-DDDD-1234-AB1234567890"
@@ -68,6 +70,16 @@ class TelesignProvider(Provider):
     @classmethod
     def webhook_kinds(cls) -> Sequence[WebhookKind]:
         return telesign_webhook_kinds(DEFAULT_CUSTOMER_ID, DEFAULT_API_KEY)
+
+    @classmethod
+    def vocabulary(cls) -> Vocabulary:
+        # outbound messages are SMS; inbound ones come on every Messaging channel (1500 is an
+        # inbound message's status)
+        return Vocabulary(
+            webhook_kinds=tuple(kind.short_name for kind in cls.webhook_kinds()),
+            channels=inbound.CHANNELS,
+            statuses=(*statuses.STATUSES, inbound.MO_STATUS_CODE),
+            inbound_fields=tuple(schemas.load("telesign/inbound-request")["properties"]))
 
     @classmethod
     def check_config(cls, section: dict[str, Any]) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from emulator import schemas
 from emulator.core.context import Context
 from emulator.core.dispatcher import Delivery
 from emulator.core.lifecycle import Step
@@ -37,6 +38,7 @@ from emulator.providers.tsg import (
 )
 from emulator.providers.tsg.validation import NumberWebhook, SendRequest
 from emulator.providers.tsg.webhook_kinds import kinds as tsg_webhook_kinds
+from emulator.providers.vocabulary import Vocabulary
 from emulator.providers.webhooks import WebhookKind
 from emulator.sms.encoding import Unencodable, choose
 from emulator.sms.segmentation import TABLES, Segmented, SegmentTable, TooManyParts, split
@@ -77,6 +79,14 @@ class TsgProvider(Provider):
     @classmethod
     def webhook_kinds(cls) -> Sequence[WebhookKind]:
         return tsg_webhook_kinds()
+
+    @classmethod
+    def vocabulary(cls) -> Vocabulary:
+        return Vocabulary(
+            webhook_kinds=tuple(kind.short_name for kind in cls.webhook_kinds()),
+            channels=("sms",),
+            statuses=tuple(statuses.DESCRIPTIONS),  # new, sent and the delivery statuses
+            inbound_fields=tuple(schemas.load("tsg/inbound-request")["properties"]))
 
     @property
     def section(self) -> dict[str, Any]:
