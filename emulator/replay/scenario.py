@@ -75,12 +75,12 @@ def _schema_problems(located: Located) -> list[str]:
         is_key = False
         # an unknown key in a step is most likely a misspelt action
         if (len(path) == 3 and path[0] == "steps" and isinstance(path[1], int)
-                and "Additional properties" in message):
+                and problem.rule == "additionalProperties"):
             close = difflib.get_close_matches(str(path[2]), STEP_KEYS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             message = f"unknown step {path[2]!r}{hint}; steps are: {', '.join(ACTIONS)}"
             is_key = True
-        elif "Additional properties" in message and path:
+        elif problem.rule == "additionalProperties" and path:
             is_key = True
         elif "does not match" in message and DURATION_PATTERN_TEXT in message:
             message = (f"{problem.message.split(' does not match')[0]} is not a duration such "
