@@ -18,7 +18,8 @@ offending value, at most :data:`MAX_SENTENCE` characters, so that ``field: sente
 - ``oneOf``/``anyOf``: the alternatives whose type fits the value decide. One such alternative
   explains itself (``11 is greater than the maximum of 10``); otherwise the sentence lists what
   each alternative wants (``'x' is neither true nor an object``);
-- a missing required field and an unknown field are each a problem of their own, at that field.
+- a missing required field and an unknown field are each a problem of their own, at that field
+  (past :data:`MAX_EXTRA` unknown fields of one object, the rest are only counted).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ MAX_SENTENCE = 220
 MAX_FIELD = 60
 VALUE_CHARS = 40
 ELLIPSIS = "…"
+#: unknown fields of one object named one by one; the rest are counted
+MAX_EXTRA = 10
 
 _TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number",
                "boolean": "true or false", "object": "an object", "array": "a list",
@@ -240,7 +243,7 @@ def _extra(error: ValidationError) -> list[Explained]:
     extra = [key for key in error.instance
              if key not in known and not any(re.search(p, key) for p in patterns)]
     found = []
-    for key in extra:
+    for key in extra[:MAX_EXTRA]:
         close = difflib.get_close_matches(key, known, n=1) if len(key) < 100 else []
         if close:
             hint = f" (did you mean {close[0]!r}?)"
@@ -249,6 +252,10 @@ def _extra(error: ValidationError) -> list[Explained]:
         else:
             hint = ""
         found.append(Explained((*path, key), error.validator, "is not a known field" + hint))
+    if len(extra) > MAX_EXTRA:
+        last = found.pop()
+        found.append(Explained(last.path, last.rule, f"{last.sentence}; "
+                               f"{len(extra) - MAX_EXTRA} more fields are unknown too"))
     return found
 
 
