@@ -48,8 +48,10 @@ def a_key(root: dict[str, Any], node: dict[str, Any]) -> str:
     names = node.get("propertyNames")
     if not names:
         return "k"
+    if "$ref" in names:
+        names = resolve(root, names["$ref"])
     check = schemas.Draft202012Validator(names)
-    return next(k for k in ("sms", "delivered", "15550001111", "k") if check.is_valid(k))
+    return next((k for k in ("sms", "delivered", "15550001111") if check.is_valid(k)), "k")
 
 
 def nodes(root: dict[str, Any], node: Any, path: tuple[str | int, ...] = (),
