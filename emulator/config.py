@@ -26,6 +26,7 @@ import yaml
 
 from emulator import schemas
 from emulator.problems import Problems
+from emulator.schema_messages import field_name
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8025
@@ -156,7 +157,7 @@ class Config:
         for key in document:
             if key not in self._section_schemas:
                 known = ", ".join(sorted(self._section_schemas))
-                problems.append(f"{key}: unknown section (known: {known})")
+                problems.append(f"{field_name([key])}: unknown section (known: {known})")
         for key, schema_name in self._section_schemas.items():
             if key not in document:
                 continue

@@ -12,10 +12,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
-from jsonschema.exceptions import best_match
+from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from emulator import schema_messages
 
 #: the base of every schema's URI: a schema may ``$ref`` another by a path relative to its own
 #: ``$id`` (``"$ref": "message.schema.json"`` inside ``tsg/``)
@@ -60,38 +61,22 @@ def validator(name: str) -> Draft202012Validator:
 
 @dataclass(frozen=True)
 class Problem:
-    """One way an instance breaks its schema: the field (a path) and what is wrong."""
+    """One way an instance breaks its schema: the field (a path), the schema keyword broken
+    (``rule``, e.g. ``additionalProperties``) and what is wrong, as a short sentence."""
 
     path: tuple[str | int, ...]
     message: str
+    rule: str = ""
 
     def field(self, prefix: str = "") -> str:
-        parts = ([prefix] if prefix else []) + [str(part) for part in self.path]
-        return ".".join(parts) or "(top level)"
-
-
-def _field_path(error: ValidationError) -> tuple[str | int, ...]:
-    """The path of the field at fault; for a missing or unexpected property, that property."""
-    path = tuple(error.absolute_path)
-    if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [p for p in error.validator_value if p not in error.instance]
-        if missing:
-            return (*path, missing[0])
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
-        extra = sorted(str(k) for k in error.instance if k not in allowed)
-        if extra:
-            return (*path, extra[0])
-    return path
+        return schema_messages.field_name(self.path, prefix)
 
 
 def problems(name: str, instance: Any) -> list[Problem]:
-    """Every problem of ``instance`` against schema ``name``, most specific first."""
-    found = []
-    for error in validator(name).iter_errors(instance):
-        # an error inside oneOf/anyOf is clearer from its best sub-error
-        best = best_match([error]) if error.context else error
-        found.append(Problem(_field_path(best), best.message))
+    """Every problem of ``instance`` against schema ``name``, sorted by field; each message is a
+    sentence of at most a few hundred characters (see :mod:`emulator.schema_messages`)."""
+    found = [Problem(e.path, e.sentence, e.rule)
+             for e in schema_messages.explain_all(validator(name).iter_errors(instance))]
     found.sort(key=lambda p: [str(part) for part in p.path])
     return found
 

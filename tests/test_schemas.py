@@ -83,7 +83,7 @@ def test_the_seed_request_example_validates_but_for_its_missing_message_type() -
     follows the parameter list (12017), so the example is valid once message_type is added."""
     params = parse_form(SEED_REQUEST_BODY)
     assert schemas.errors("telesign/messaging-request", params) == [
-        "message_type: 'message_type' is a required property"]
+        "message_type: is required"]
     assert_valid("telesign/messaging-request", {**params, "message_type": "ARN"})
 
 

@@ -113,8 +113,8 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
                                + ", ".join(sorted(providers)) + ")", "provider")
         try:
             messages = await providers[name].inbound(document)
-        except InboundError as exc:
-            raise ControlError(400, exc.message, exc.field) from None
+        except InboundError as exc:  # "from: is required": the message names its field
+            raise ControlError(400, str(exc), exc.field) from None
         await ctx.scheduler.settle()
         return web.json_response({"messages": [m.to_json() for m in messages]}, status=201)
 
@@ -181,7 +181,7 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
             updated = change(document)
         except ConfigError as exc:
             field = exc.problems[0].split(":", 1)[0] if exc.problems else None
-            raise ControlError(400, "; ".join(exc.problems), field) from None
+            raise ControlError(400, exc.summary(), field) from None
         kind = "config_patched" if request.method == "PATCH" else "config_replaced"
         ctx.journal.record(kind, None, keys=sorted(document))
         return web.json_response(updated)

@@ -34,8 +34,6 @@ STIMULI = ("request", "inbound")
 BUILT_INS = ("emulator", "sut")
 DEFAULT_SEED = 1
 DEFAULT_START = "2026-01-01T00:00:00Z"
-#: recognises the schema's duration pattern in a message, to say it in words instead
-DURATION_PATTERN_TEXT = "(ms|s|m|h|d)"
 #: a list of allowed keys longer than this is left out of a message (the suggestion stays)
 LIST_LIMIT = 12
 
@@ -149,16 +147,15 @@ def _unknown_keys(located: Located, parent: Path_) -> list[_Found]:
 
 def _schema_problems(located: Located) -> list[_Found]:
     found: list[_Found] = []
+    parents_done: set[Path_] = set()  # one problem comes per unknown key; one pass per object
     for problem in schemas.problems(SCHEMA, located.data):
         path = problem.path
-        message = problem.message
-        if "Additional properties" in message and path:
-            found += _unknown_keys(located, path[:-1])
+        if problem.rule == "additionalProperties" and path:
+            if path[:-1] not in parents_done:
+                parents_done.add(path[:-1])
+                found += _unknown_keys(located, path[:-1])
             continue
-        if "does not match" in message and DURATION_PATTERN_TEXT in message:
-            message = (f"{problem.message.split(' does not match')[0]} is not a duration such "
-                       "as 10, '10s', '5m', '2h' or '3d'")
-        found.append(_found(located, path, message))
+        found.append(_found(located, path, problem.message))
     return found
 
 

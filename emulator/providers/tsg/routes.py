@@ -62,7 +62,7 @@ def build_routes(provider: TsgProvider) -> list[web.AbstractRouteDef]:
             try:
                 number = provider.configure_number(setting)
             except ConfigError as exc:  # the schemas agree, so this is a safety net
-                raise errors.invalid("webhook_url", "; ".join(exc.problems)) from None
+                raise errors.invalid("webhook_url", exc.summary(280)) from None
         except TsgError as error:
             return fail(error, request)
         return answer(payloads.number_webhook(setting.did, number))
