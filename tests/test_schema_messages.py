@@ -291,3 +291,27 @@ async def test_config_patch_errors_are_sentences_and_a_bounded_list(emulator: Em
     assert status == 400 and body["field"] == "telesign.unknown_0"
     assert body["error"].startswith("telesign.unknown_0: is not a known field")
     assert len(body["error"]) <= 300 and body["error"].endswith(" more")
+
+
+LONG = "9" * 3000 + "x"
+
+
+async def test_hand_written_messages_show_a_long_value_short(emulator: Emulator) -> None:
+    """Checks written in code rather than in a schema shorten the value they quote too; the
+    answers' schemas bound every message at 300 characters as well."""
+    answers = [
+        await emulator.control("POST", "/inbound", json={
+            "provider": "telesign", "from": LONG, "to": "4442", "text": "hi"}),
+        await emulator.control("POST", "/inbound", json={
+            "provider": "telesign", "from": "15551234567", "to": LONG, "text": "hi"}),
+        await emulator.control("POST", "/inbound", json={
+            "provider": "telesign", "channel": LONG, "from": "15551234567", "text": "hi"}),
+        await emulator.control("GET", f"/messages/{LONG}"),
+        await emulator.control("POST", "/reset", json={LONG: 1}),
+    ]
+    for status, body in answers:
+        assert 400 <= status < 500, body
+        assert len(body["error"]) <= 300 and "9" * 41 not in body["error"], body
+        assert "…" in body["error"], body
+    message = await tsg_error(emulator, {**VALID, "deliver_at": LONG})
+    assert message.startswith("deliver_at: '999") and len(message) <= 300, message

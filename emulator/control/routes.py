@@ -20,6 +20,7 @@ from emulator.core.context import Context
 from emulator.core.scheduler import AdvanceBusy
 from emulator.core.timefmt import in_range, iso_micro_z, parse_iso
 from emulator.providers.base import InboundError, Provider
+from emulator.schema_messages import show
 
 PREFIX = "/_emulator"
 #: the longest single advance: ten years of emulated time
@@ -97,7 +98,7 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
     async def get_message(request: web.Request) -> web.Response:
         message = ctx.store.get(request.match_info["id"])
         if message is None:
-            raise ControlError(404, f"no message with id {request.match_info['id']!r}", "id")
+            raise ControlError(404, f"no message with id {show(request.match_info['id'])}", "id")
         found = message.to_json()
         found["deliveries"] = [d.to_json() for d in ctx.dispatcher.list(message_id=message.id)]
         return web.json_response(found)
@@ -109,7 +110,7 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
             raise ControlError(400, "provider is required (one of: "
                                + ", ".join(sorted(providers)) + ")", "provider")
         if name not in providers:
-            raise ControlError(400, f"unknown provider {name!r} (one of: "
+            raise ControlError(400, f"unknown provider {show(name)} (one of: "
                                + ", ".join(sorted(providers)) + ")", "provider")
         try:
             messages = await providers[name].inbound(document)
@@ -126,7 +127,7 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
     async def get_delivery(request: web.Request) -> web.Response:
         delivery = ctx.dispatcher.get(request.match_info["id"])
         if delivery is None:
-            raise ControlError(404, f"no delivery with id {request.match_info['id']!r}", "id")
+            raise ControlError(404, f"no delivery with id {show(request.match_info['id'])}", "id")
         return web.json_response(delivery.to_json())
 
     async def journal(request: web.Request) -> web.Response:
@@ -206,7 +207,8 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
                                    "and 9000, e.g. 2026-01-01T00:00:00Z", "now")
         unknown = sorted(set(document) - {"seed", "now"})
         if unknown:
-            raise ControlError(400, f"unknown field {unknown[0]!r} (known: seed, now)", unknown[0])
+            raise ControlError(400, f"unknown field {show(unknown[0])} (known: seed, now)",
+                               unknown[0])
         for hook in reset_hooks:
             hook()
         if seed is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import phonenumbers
 
+from emulator.schema_messages import show
+
 
 class NotANumber(ValueError):
     """The text is not a phone number in international form."""
@@ -14,15 +16,15 @@ def parse_international(text: str) -> phonenumbers.PhoneNumber:
     cleaned = text.strip()
     digits = cleaned[1:] if cleaned.startswith("+") else cleaned
     if not digits.isascii() or not digits.isdigit():
-        raise NotANumber(f"{text!r} is not a phone number: use digits with the country code")
+        raise NotANumber(f"{show(text)} is not a phone number: use digits with the country code")
     try:
         number = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException as exc:
-        raise NotANumber(f"{text!r} is not a phone number: {exc}") from None
+        raise NotANumber(f"{show(text)} is not a phone number: {exc}") from None
     if phonenumbers.region_code_for_country_code(number.country_code) == "ZZ":
-        raise NotANumber(f"{text!r} has no known country code")
+        raise NotANumber(f"{show(text)} has no known country code")
     if not phonenumbers.is_possible_number(number):
-        raise NotANumber(f"{text!r} has the wrong length for its country")
+        raise NotANumber(f"{show(text)} has the wrong length for its country")
     return number
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from emulator import schemas
 from emulator.core.fakes import FakeData
 from emulator.providers.base import InboundError
+from emulator.schema_messages import show
 from emulator.sms import numbers
 from emulator.sms.keywords import KeywordMatch, detect
 
@@ -54,7 +55,7 @@ def parse(document: dict[str, Any], keyword_mode: str) -> Inbound:
     """Validate ``POST /_emulator/inbound`` for Telesign; :class:`InboundError` names the field."""
     channel = document.get("channel", "sms")
     if channel not in CHANNELS:
-        raise InboundError("channel", f"unknown channel {channel!r} for telesign (one of: "
+        raise InboundError("channel", f"unknown channel {show(channel)} for telesign (one of: "
                            + ", ".join(CHANNELS) + ")")
     found = schemas.problems("telesign/inbound-request", document)
     if found:
@@ -71,7 +72,7 @@ def parse(document: dict[str, Any], keyword_mode: str) -> Inbound:
     to = str(document.get("to", "")).strip()
     if channel in ("sms", "whatsapp"):
         if not to.lstrip("+").isdigit() or not 3 <= len(to.lstrip("+")) <= 15:
-            raise InboundError("to", f"{to!r} is not a short or long code: use 3 to 15 digits")
+            raise InboundError("to", f"{show(to)} is not a short or long code: use 3 to 15 digits")
         to = to.lstrip("+")
     text = document.get("text", "")
     inbound = Inbound(channel, sender, to, text, document, country)

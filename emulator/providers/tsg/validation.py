@@ -24,6 +24,7 @@ from emulator import schemas
 from emulator.core import strictjson
 from emulator.core.strictjson import NotStandardJson
 from emulator.providers.tsg.errors import TsgError, invalid
+from emulator.schema_messages import show
 from emulator.sms.encoding import NAMES, Unencodable, choose, unencodable
 from emulator.sms.segmentation import Segmented, SegmentTable, TooManyParts, split
 
@@ -104,7 +105,7 @@ def _time(field: str, value: str) -> float:
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise invalid(field, f"{value!r} is not a UTC date and time such as "
+        raise invalid(field, f"{show(value)} is not a UTC date and time such as "
                              "2017-08-04T08:00:00") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
@@ -112,7 +113,7 @@ def _time(field: str, value: str) -> float:
         stamp = parsed.timestamp()
         datetime.fromtimestamp(stamp, UTC)
     except (OverflowError, ValueError, OSError):
-        raise invalid(field, f"{value!r} is out of range") from None
+        raise invalid(field, f"{show(value)} is out of range") from None
     return stamp
 
 
