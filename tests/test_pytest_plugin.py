@@ -11,8 +11,8 @@ from pathlib import Path
 import aiohttp
 from telesign.messaging import MessagingClient
 
+from emulator.examples.shop import Shop
 from emulator.pytest_plugin import SmsEmulator
-from tests.sample_sut import SampleSystem
 
 
 def test_a_synchronous_test_sends_and_follows_the_lifecycle(sms_emulator: SmsEmulator) -> None:
@@ -44,7 +44,7 @@ async def test_an_end_to_end_flow_through_the_plugin_alone(sms_emulator: SmsEmul
                                                            aiohttp_server) -> None:
     """A shop (the sample system, on this test's loop) sends a notice, gets its delivery
     report, then the user answers STOP and the shop stops sending."""
-    shop = SampleSystem(sms_emulator.url, sms_emulator.telesign_customer_id,
+    shop = Shop(sms_emulator.url, sms_emulator.telesign_customer_id,
                         sms_emulator.telesign_api_key)
     server = await aiohttp_server(shop.app())
     shop_url = str(server.make_url("")).rstrip("/")

@@ -12,19 +12,19 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
+from emulator.examples.shop import Shop
 from emulator.replay import replay_with
 from emulator.replay.report import FileOutcome, junit, text
 from emulator.replay.scenario import load
 from tests.conftest import API_KEY, CUSTOMER_ID, Emulator
-from tests.sample_sut import SampleSystem
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 SCRIPT = Path(sys.executable).with_name("sms-emulator")
 
 
-async def start_sut(aiohttp_server, emulator_url: str, **options) -> tuple[SampleSystem, str]:
-    system = SampleSystem(emulator_url, CUSTOMER_ID, API_KEY, **options)
+async def start_sut(aiohttp_server, emulator_url: str, **options) -> tuple[Shop, str]:
+    system = Shop(emulator_url, CUSTOMER_ID, API_KEY, **options)
     server: TestServer = await aiohttp_server(system.app())
     return system, str(server.make_url("")).rstrip("/")
 

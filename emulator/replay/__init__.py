@@ -7,7 +7,7 @@ with an emulator already running (``emulator_url``) or one it starts for the run
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +43,20 @@ async def replay_with(control_url: str, files: Iterable[str | Path], *,
 
 async def replay(files: Iterable[str | Path], *, emulator_url: str | None = None,
                  settings: Settings | None = None, config: dict[str, Any] | None = None,
+                 started: Callable[[str], None] | None = None,
                  **options: Any) -> list[FileOutcome]:
-    """Run scenario files; start an emulator with ``settings`` (default: manual clock on
-    127.0.0.1:8025) and base ``config`` unless ``emulator_url`` names a running one."""
+    """Run scenario files; start an emulator with ``settings`` (default: manual clock on a free
+    loopback port, so that it never collides with an emulator already serving on 8025) and base
+    ``config`` unless ``emulator_url`` names a running one. ``started`` is called with the
+    emulator's base URL before the first scenario runs."""
     if emulator_url:
+        if started:
+            started(emulator_url.rstrip("/"))
         return await replay_with(emulator_url, files, **options)
-    settings = settings or Settings(clock="manual")
+    settings = settings or Settings(port=0, clock="manual")
     async with running(settings, config) as (_, url):
+        if started:
+            started(url)
         return await replay_with(url, files, **options)
 
 
