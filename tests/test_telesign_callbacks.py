@@ -206,8 +206,9 @@ async def test_delivery_journal_shows_the_signed_request(
 
 async def test_the_readmes_callback_handler_accepts_real_callbacks_only(
         emulator: Emulator, aiohttp_server) -> None:
-    """The README's handler, taken from the README and served as it is: the emulator's
-    callbacks (both forms of X-TS-Authorization) are accepted and a tampered one refused."""
+    """The README's handler, taken from the README and served as it is, gets the callback of
+    the README's SDK example (run as it is but for the two addresses): the emulator's callbacks
+    (both forms of X-TS-Authorization) are accepted and a tampered one refused."""
     code = readme.block("python", "verify_telesign_callback_signature")
     snippet: dict = {"__name__": "readme_snippet"}  # not __main__: no web.run_app
     exec(compile(code, "README.md", "exec"), snippet)
@@ -215,7 +216,18 @@ async def test_the_readmes_callback_handler_accepts_real_callbacks_only(
     server = await aiohttp_server(snippet["app"])
     url = str(server.make_url("/telesign/callback"))
 
-    reference_id = await send(emulator, callback_url=url)
+    sdk_example = readme.block("python", "rest_endpoint=")
+    addresses = {"http://127.0.0.1:8025": emulator.url,
+                 "http://127.0.0.1:9000/telesign/callback": url}
+    for readme_address, address in addresses.items():
+        assert readme_address in sdk_example
+        sdk_example = sdk_example.replace(readme_address, address)
+    printed: list[tuple] = []
+    await in_thread(exec, compile(sdk_example, "README.md", "exec"),
+                    {"print": lambda *values: printed.append(values)})
+    (status_code, answer), (status,) = printed
+    assert (status_code, answer["status"]["code"], status["code"]) == (200, 290, 290)
+    reference_id = answer["reference_id"]
     await emulator.advance(5)
     await emulator.patch_config({"telesign": {"callback_url": url,
                                               "callbacks": {"x_ts_authorization": "tsa"}}})
