@@ -19,7 +19,10 @@ async def shop_url(aiohttp_server, emulator: Emulator) -> str:
 
 
 async def test_the_shops_webhook_handlers_pass_the_fuzzer_clean(shop_url: str) -> None:
-    telesign = await fuzz_async(f"{shop_url}/telesign/callback", "telesign", examples=5, seed=1)
+    # the two Telesign kinds the shop reads; it only records the others
+    telesign = await fuzz_async(f"{shop_url}/telesign/callback",
+                                ["telesign.delivery_report", "telesign.mo_sms"], examples=5,
+                                seed=1)
     assert telesign.ok, telesign.text()
     tsg = await fuzz_async(f"{shop_url}/tsg/webhook", "tsg", examples=5, seed=1)
     assert tsg.ok, tsg.text()
