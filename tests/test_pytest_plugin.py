@@ -44,7 +44,7 @@ def test_each_test_starts_from_a_reset_with_the_same_ids(sms_emulator: SmsEmulat
 
 async def test_an_end_to_end_flow_through_the_plugin_alone(sms_emulator: SmsEmulator,
                                                            aiohttp_server) -> None:
-    """A shop (the sample system, on this test's loop) sends a notice, gets its delivery
+    """A shop (the example shop, on this test's loop) sends a notice, gets its delivery
     report, then the user answers STOP and the shop stops sending."""
     shop = Shop(sms_emulator.url, sms_emulator.telesign_customer_id,
                         sms_emulator.telesign_api_key)

@@ -1,6 +1,7 @@
 """Scenario replay: every example in ``scenarios/`` validates and replays green against the
-sample system under test; a broken copy of the sample fails at the right step and line; the
-``replay`` command writes JUnit XML that the Jenkins JUnit schema accepts."""
+example shop; a broken shop fails at the right step and line; the ``replay`` command writes
+JUnit XML that the Jenkins JUnit schema accepts; the README's replay commands pass as written,
+with replay's emulator on a free port named to the shop in a header."""
 
 from __future__ import annotations
 
