@@ -3,6 +3,8 @@ as the README says, and bad requests get a clear 4xx or 502, never a 500."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from aiohttp import ClientSession
 
@@ -60,3 +62,18 @@ async def test_the_header_names_the_emulator_to_use(aiohttp_server, emulator: Em
             assert (await response.json())["emulator"] == emulator.url
         async with http.post(server.make_url("/otp"), json={"to": "15551234567"}) as response:
             assert response.status == 502  # without it: the configured one
+
+
+def test_example_sut_on_a_taken_port_or_a_bad_url_says_so(capsys) -> None:
+    from emulator.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["example-sut", "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as caught:
+        main(["example-sut", "--emulator", "127.0.0.1:8025"])
+    assert caught.value.code == 2
+    assert "'127.0.0.1:8025' is not an http(s) URL" in capsys.readouterr().err

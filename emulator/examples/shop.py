@@ -77,6 +77,9 @@ async def _refusals(request: web.Request, handler: Any) -> web.StreamResponse:
 
 @dataclass
 class Shop:
+    """The shop's state and handlers; :meth:`app` serves them. ``emulator_url`` is the
+    providers' base URL for requests without the emulator header."""
+
     emulator_url: str
     customer_id: str
     api_key: str
