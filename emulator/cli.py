@@ -61,7 +61,8 @@ positive_number = argument_type(positive)
 
 
 #: modules of the other commands, each with ``register(subparsers)``
-COMMAND_MODULES: tuple[str, ...] = ("emulator.replay.cli", "emulator.fuzz.cli")
+COMMAND_MODULES: tuple[str, ...] = ("emulator.replay.cli", "emulator.fuzz.cli",
+                                   "emulator.examples.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,11 @@ loop while the emulator waits for the system's webhook answer.
 
 Options: ``--sms-emulator-seed N`` (default 1), and the ini setting ``sms_emulator_config``, a
 YAML configuration file for the session's emulator.
+
+Conventions of the helpers: times are timezone-aware UTC ``datetime`` objects (``now()``; the
+control API's own ISO 8601 text is ``now_iso()``), durations are seconds or a ``timedelta``,
+``control()`` paths are relative to ``/_emulator`` (``"/clock"``; ``"/_emulator/clock"`` is
+accepted too), and a refused control call raises :class:`ControlFailure`.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -77,6 +83,34 @@ class _ServerThread:
         self._thread.join(30)
 
 
+#: the prefix of every control API path
+PREFIX = "/_emulator"
+
+
+def _control_path(path: str) -> str:
+    """``path`` relative to ``/_emulator``: ``clock``, ``/clock`` and ``/_emulator/clock`` alike."""
+    path = "/" + path.lstrip("/")
+    if path == PREFIX or path.startswith(PREFIX + "/"):
+        path = path[len(PREFIX):]
+    return path
+
+
+def _seconds(duration: float | timedelta) -> float:
+    return duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+
+
+def _datetime(iso: str) -> datetime:
+    return datetime.fromisoformat(iso).astimezone(UTC)
+
+
+def _reset_body(seed: int | None, now: datetime | str | None) -> dict[str, Any]:
+    if isinstance(now, datetime):
+        if now.tzinfo is None:
+            raise ValueError("reset(now=...) needs a timezone-aware datetime")
+        now = now.isoformat()
+    return {k: v for k, v in {"seed": seed, "now": now}.items() if v is not None}
+
+
 def _filters(filters: dict[str, Any]) -> dict[str, Any]:
     if "from_" in filters:
         filters["from"] = filters.pop("from_")
@@ -90,23 +124,28 @@ def _matches(message: dict[str, Any], text: str | None, status: Any) -> bool:
 
 
 class AsyncHelpers:
-    """The helpers as coroutines, for asyncio tests (``await sms_emulator.aio.advance(5)``)."""
+    """The helpers of :class:`SmsEmulator` as coroutines, for asyncio tests
+    (``await sms_emulator.aio.advance(5)``); each does what its synchronous namesake does."""
 
     def __init__(self, url: str) -> None:
         self._url = url
 
     async def control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        """See :meth:`SmsEmulator.control`."""
         import aiohttp
 
         async with aiohttp.ClientSession() as session:
-            return await ControlClient(self._url, session).call(method, path, json=body,
-                                                                params=params)
+            return await ControlClient(self._url, session).call(
+                method, _control_path(path), json=body, params=params)
 
-    async def advance(self, seconds: float) -> dict[str, Any]:
-        return await self.control("POST", "/clock/advance", {"seconds": seconds})
+    async def advance(self, seconds: float | timedelta) -> dict[str, Any]:
+        return await self.control("POST", "/clock/advance", {"seconds": _seconds(seconds)})
 
-    async def now(self) -> float:
-        return parse_iso((await self.control("GET", "/clock"))["now"]) or 0.0
+    async def now(self) -> datetime:
+        return _datetime(await self.now_iso())
+
+    async def now_iso(self) -> str:
+        return (await self.control("GET", "/clock"))["now"]
 
     async def message(self, message_id: str) -> dict[str, Any]:
         return await self.control("GET", f"/messages/{message_id}")
@@ -139,8 +178,9 @@ class AsyncHelpers:
     async def patch_config(self, patch: dict[str, Any]) -> dict[str, Any]:
         return await self.control("PATCH", "/config", patch)
 
-    async def reset(self) -> dict[str, Any]:
-        return await self.control("POST", "/reset")
+    async def reset(self, *, seed: int | None = None,
+                    now: datetime | str | None = None) -> dict[str, Any]:
+        return await self.control("POST", "/reset", _reset_body(seed, now))
 
 
 def _inbound(text: str | None, sender: str, to: str | None, provider: str,
@@ -174,25 +214,36 @@ class SmsEmulator:
         self.aio = AsyncHelpers(url)
 
     def control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
-        """Call ``/_emulator{path}`` synchronously; :class:`ControlFailure` on an error."""
+        """Call the control API and return its JSON answer: ``path`` is relative to
+        ``/_emulator`` (``"/clock"``; ``"/_emulator/clock"`` works too), ``body`` is sent as
+        JSON, keyword arguments become the query (``None`` left out). A 4xx or 5xx answer raises
+        :class:`ControlFailure` with the emulator's message."""
+        path = _control_path(path)
         query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
         request = urllib.request.Request(
-            f"{self.url}/_emulator{path}" + (f"?{query}" if query else ""), method=method,
+            f"{self.url}{PREFIX}{path}" + (f"?{query}" if query else ""), method=method,
             data=None if body is None else json.dumps(body).encode(),
             headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as exc:
-            raise ControlFailure(f"{method} {path} answered {exc.code}: "
+            raise ControlFailure(f"{method} {PREFIX}{path} answered {exc.code}: "
                                  f"{exc.read().decode('utf-8', 'replace')}") from None
 
-    def advance(self, seconds: float) -> dict[str, Any]:
-        """Move the manual clock; returns once every webhook that fell due was attempted."""
-        return self.control("POST", "/clock/advance", {"seconds": seconds})
+    def advance(self, seconds: float | timedelta) -> dict[str, Any]:
+        """Move the manual clock by ``seconds`` (a number or a ``timedelta``); returns the
+        clock document once every webhook that fell due was attempted."""
+        return self.control("POST", "/clock/advance", {"seconds": _seconds(seconds)})
 
-    def now(self) -> float:
-        return parse_iso(self.control("GET", "/clock")["now"]) or 0.0
+    def now(self) -> datetime:
+        """The emulated time, a timezone-aware UTC ``datetime``."""
+        return _datetime(self.now_iso())
+
+    def now_iso(self) -> str:
+        """The emulated time as the control API writes it (``2026-01-01T00:00:05.000000Z``),
+        the form of the emulator's timestamps."""
+        return self.control("GET", "/clock")["now"]
 
     def send_inbound(self, text: str | None = None, *, from_: str, to: str | None = None,
                      provider: str = "telesign", **fields: Any) -> list[dict[str, Any]]:
@@ -202,22 +253,25 @@ class SmsEmulator:
         return self.control("POST", "/inbound", document)["messages"]
 
     def messages(self, **filters: Any) -> list[dict[str, Any]]:
-        """Messages, newest first; filters ``provider``, ``direction``, ``to``, ``from_``."""
+        """Messages, newest first; filters ``provider``, ``direction``, ``to``, ``from_``,
+        ``origin``, ``channel``, ``since`` (as ``GET /_emulator/messages``)."""
         return self.control("GET", "/messages", **_filters(filters))["messages"]
 
     def message(self, message_id: str) -> dict[str, Any]:
+        """One message (a Telesign reference id or a TSG message id) with its status history
+        and webhook deliveries."""
         return self.control("GET", f"/messages/{message_id}")
 
     def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
-        """Webhook deliveries, newest first; filters ``provider``, ``state``, ``url``,
-        ``message_id``."""
+        """Webhook deliveries, newest first, with every attempt; filters ``provider``,
+        ``state``, ``url``, ``message_id``, ``since``."""
         return self.control("GET", "/deliveries", **_filters(filters))["deliveries"]
 
     def wait_for_message(self, *, text: str | None = None, status: Any = None,
                          timeout: float = 5.0, **filters: Any) -> dict[str, Any]:
         """The newest message matching the filters, ``text`` (a regex, searched) and
         ``status``, waiting up to ``timeout`` real seconds for the system under test to send
-        it; fails the test if none comes."""
+        it; fails the test if none comes. It does not move the clock."""
         deadline = time.monotonic() + timeout
         while True:
             for message in self.messages(**filters):
@@ -228,15 +282,19 @@ class SmsEmulator:
             time.sleep(POLL_SECONDS)
 
     def config(self) -> dict[str, Any]:
+        """The configuration document in use."""
         return self.control("GET", "/config")
 
     def patch_config(self, patch: dict[str, Any]) -> dict[str, Any]:
-        """Deep-merge into the configuration, for this test only."""
+        """Deep-merge into the configuration, for this test only; the merged document."""
         return self.control("PATCH", "/config", patch)
 
-    def reset(self) -> dict[str, Any]:
-        """Forget messages, deliveries and the journal (the configuration stays)."""
-        return self.control("POST", "/reset")
+    def reset(self, *, seed: int | None = None,
+              now: datetime | str | None = None) -> dict[str, Any]:
+        """Forget messages, deliveries and the journal and restart the ids from the seed (or a
+        new ``seed``); the configuration stays, and so does the clock unless ``now`` (an aware
+        ``datetime`` or ISO 8601 text) sets it. The clock document."""
+        return self.control("POST", "/reset", _reset_body(seed, now))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

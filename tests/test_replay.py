@@ -1,31 +1,38 @@
 """Scenario replay: every example in ``scenarios/`` validates and replays green against the
-sample system under test; a broken copy of the sample fails at the right step and line; the
-``replay`` command writes JUnit XML that the Jenkins JUnit schema accepts."""
+example shop; a broken shop fails at the right step and line; the ``replay`` command writes
+JUnit XML that the Jenkins JUnit schema accepts; the README's replay commands pass as written,
+with replay's emulator on a free port named to the shop in a header."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import re
+import shlex
+import signal
+import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
+from emulator.examples.shop import Shop
 from emulator.replay import replay_with
 from emulator.replay.report import FileOutcome, junit, text
 from emulator.replay.scenario import load
-from tests.conftest import API_KEY, CUSTOMER_ID, Emulator
-from tests.sample_sut import SampleSystem
+from tests import readme
+from tests.conftest import API_KEY, CUSTOMER_ID, Emulator, Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 SCRIPT = Path(sys.executable).with_name("sms-emulator")
 
 
-async def start_sut(aiohttp_server, emulator_url: str, **options) -> tuple[SampleSystem, str]:
-    system = SampleSystem(emulator_url, CUSTOMER_ID, API_KEY, **options)
+async def start_sut(aiohttp_server, emulator_url: str, **options) -> tuple[Shop, str]:
+    system = Shop(emulator_url, CUSTOMER_ID, API_KEY, **options)
     server: TestServer = await aiohttp_server(system.app())
     return system, str(server.make_url("")).rstrip("/")
 
@@ -112,6 +119,113 @@ async def test_replay_command_writes_junit_that_the_schema_accepts(
     xml = report.read_text()
     assert re.search(r'<testsuites [^>]*tests="2" failures="1" errors="0"', xml)
     assert "the shop refuses the next notice" in xml
+
+
+@pytest.fixture
+def port_8025_taken() -> Iterator[None]:
+    """Port 8025 held by another listener, as a ``make run`` would hold it (if someone else
+    holds it already, so much the better)."""
+    blocker = socket.socket()
+    try:
+        blocker.bind(("127.0.0.1", 8025))
+        blocker.listen()
+    except OSError:
+        pass
+    try:
+        yield
+    finally:
+        blocker.close()
+
+
+async def _start_example_sut(argv: list[str]) -> tuple[asyncio.subprocess.Process, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    lines: list[str] = []
+    while not lines or lines[-1] != "Press Ctrl-C to stop.":
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        if not line:
+            raise AssertionError(f"example-sut exited: {lines} {(await proc.stderr.read())!r}")
+        lines.append(line.decode().rstrip())
+    return proc, re.search(r"listening on (http://\S+)", lines[0]).group(1)
+
+
+async def test_the_readmes_replay_example_passes_as_written(port_8025_taken, tmp_path: Path
+                                                            ) -> None:
+    """The README's three commands, taken from the README and run as a user runs them (the
+    shell expands the glob), with only the shop's port changed: the shop on a free port, then
+    ``validate`` and ``replay`` in the clone's top folder while 8025 is taken."""
+    lines = readme.command_lines(readme.block("sh", "sms-emulator example-sut"))
+    [sut_line] = [line for line in lines if " example-sut" in line]
+    [validate_line] = [line for line in lines if " validate " in line]
+    [replay_line] = [line for line in lines if " replay " in line]
+    program = ".venv/bin/sms-emulator"
+    assert all(line.startswith(program + " ") for line in lines), lines
+
+    sut_argv = shlex.split(sut_line, comments=True)
+    proc, sut_url = await _start_example_sut([str(SCRIPT), *sut_argv[1:], "--port", "0"])
+    try:
+        (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")  # the clone, but for replay.xml
+        readme_url = "http://127.0.0.1:8000"
+        assert readme_url in replay_line and "--sut" in replay_line
+
+        async def shell(line: str) -> tuple[int, str]:
+            command = line.replace(program, shlex.quote(str(SCRIPT)), 1)
+            run = await asyncio.create_subprocess_shell(
+                command.replace(readme_url, sut_url), cwd=tmp_path,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            out, _ = await asyncio.wait_for(run.communicate(), 120)
+            return run.returncode, out.decode()
+
+        code, output = await shell(validate_line)
+        assert code == 0, output
+        for path in SCENARIOS:
+            assert f"scenarios/{path.name}: ok" in output
+
+        code, output = await shell(replay_line)
+        assert code == 0, output
+        for path in SCENARIOS:
+            assert f"PASS scenarios/{path.name}: " in output, output
+        assert f"{len(SCENARIOS)} of {len(SCENARIOS)} scenario(s) passed" in output
+        assert (tmp_path / "replay.xml").exists()
+        emulator_url = re.search(r"emulator at (http://\S+)", output).group(1)
+        assert emulator_url != "http://127.0.0.1:8025"
+        async with ClientSession() as http, http.get(f"{sut_url}/state") as response:
+            assert (await response.json())["emulator"] == emulator_url  # from the header
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0
+    assert "example shop stopped." in out.decode()
+
+
+def test_replay_on_a_taken_port_it_was_given_says_so(capsys) -> None:
+    from emulator.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["replay", "--port", str(port), "--sut", "http://127.0.0.1:9",
+                     str(SCENARIOS[0])]) == 2
+    assert f"cannot start the emulator on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+async def test_requests_to_the_sut_name_the_emulator_in_a_header(
+        emulator: Emulator, receiver: Receiver, tmp_path: Path) -> None:
+    scenario = tmp_path / "header.yaml"
+    scenario.write_text("""name: the header
+steps:
+  - request: {url: "${sut}/plain"}
+  - request: {url: "${sut}/own", headers: {sms-emulator-url: "http://127.0.0.1:9"}}
+  - request: {url: "${emulator}/_emulator/health"}
+""")
+    sut_url = receiver.url("").rstrip("/")
+    [outcome] = await replay_with(emulator.url, [scenario], sut_url=sut_url)
+    assert outcome.passed, text([outcome])
+    plain, own = receiver.requests
+    assert plain.headers["SMS-Emulator-URL"] == emulator.url
+    assert [v for k, v in own.headers.items() if k.lower() == "sms-emulator-url"] == [
+        "http://127.0.0.1:9"]
 
 
 def test_junit_for_an_invalid_file_is_an_error_the_schema_accepts(junit_schema,

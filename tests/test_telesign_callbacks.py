@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
+from email.utils import parsedate_to_datetime
 
+from aiohttp import ClientSession
 from telesign.util import verify_telesign_callback_signature
 
+from tests import readme
 from tests.conftest import API_KEY, CUSTOMER_ID, START, Emulator, Receiver, assert_valid, in_thread
 
 CALLBACK_KEYS = {"reference_id", "status", "submit_timestamp", "external_id", "errors",
@@ -24,7 +28,9 @@ async def test_receiver_gets_a_signed_callback_on_the_final_status(
     reference_id = await send(emulator, callback_url=receiver.url(), external_id="ext-1")
     await emulator.advance(4)
     assert receiver.requests == []  # 203 is intermediate: no callback by default
+    before = time.time()
     await emulator.advance(1)
+    after = time.time()
     assert len(receiver.requests) == 1
 
     got = receiver.requests[0]
@@ -39,11 +45,17 @@ async def test_receiver_gets_a_signed_callback_on_the_final_status(
     assert payload["errors"] == []
     assert payload["sub_resource"] == "sms"
     assert got.headers["Content-Type"] == "application/json"
+    # the emulated time is 2026-01-01, but Date is the wall clock, whole seconds
+    date = parsedate_to_datetime(got.headers["Date"]).timestamp()
+    assert before - 1 <= date <= after
 
     body_text = got.body.decode("utf-8")
     signature = got.headers["X-TS-Authorization"]
     assert verify_telesign_callback_signature(API_KEY, signature, body_text)
     assert got.headers["Authorization"] == f"TSA {CUSTOMER_ID}:{signature}"
+    # the SDK's docstring says "the Authorization header value", but it takes the bare signature
+    assert not verify_telesign_callback_signature(API_KEY, got.headers["Authorization"],
+                                                  body_text)
     assert not verify_telesign_callback_signature(API_KEY, signature, body_text + " ")
 
     [delivery] = await emulator.deliveries()
@@ -190,3 +202,46 @@ async def test_delivery_journal_shows_the_signed_request(
     assert delivery["request"]["headers"]["Authorization"].startswith(f"TSA {CUSTOMER_ID}:")
     assert await emulator.deliveries(state="retrying") == []
     assert await emulator.deliveries(provider="tsg") == []
+
+
+async def test_the_readmes_callback_handler_accepts_real_callbacks_only(
+        emulator: Emulator, aiohttp_server) -> None:
+    """The README's handler, taken from the README and served as it is, gets the callback of
+    the README's SDK example (run as it is but for the two addresses): the emulator's callbacks
+    (both forms of X-TS-Authorization) are accepted and a tampered one refused."""
+    code = readme.block("python", "verify_telesign_callback_signature")
+    snippet: dict = {"__name__": "readme_snippet"}  # not __main__: no web.run_app
+    exec(compile(code, "README.md", "exec"), snippet)
+    assert snippet["API_KEY"] == API_KEY  # the README shows the default key
+    server = await aiohttp_server(snippet["app"])
+    url = str(server.make_url("/telesign/callback"))
+
+    sdk_example = readme.block("python", "rest_endpoint=")
+    addresses = {"http://127.0.0.1:8025": emulator.url,
+                 "http://127.0.0.1:9000/telesign/callback": url}
+    for readme_address, address in addresses.items():
+        assert readme_address in sdk_example
+        sdk_example = sdk_example.replace(readme_address, address)
+    printed: list[tuple] = []
+    await in_thread(exec, compile(sdk_example, "README.md", "exec"),
+                    {"print": lambda *values: printed.append(values)})
+    (status_code, answer), (status,) = printed
+    assert (status_code, answer["status"]["code"], status["code"]) == (200, 290, 290)
+    reference_id = answer["reference_id"]
+    await emulator.advance(5)
+    await emulator.patch_config({"telesign": {"callback_url": url,
+                                              "callbacks": {"x_ts_authorization": "tsa"}}})
+    await emulator.control("POST", "/inbound", json={
+        "provider": "telesign", "from": "15551234567", "to": "4442", "text": "hello"})
+    deliveries = await emulator.deliveries(url=url)
+    assert [(d["state"], [a["status"] for a in d["attempts"]]) for d in deliveries] == [
+        ("delivered", [200])] * 2
+    assert [event["sub_resource"] for event in snippet["received"]] == ["sms", "mo_sms"]
+    assert snippet["received"][0]["reference_id"] == reference_id
+
+    [signed] = [d["request"] for d in deliveries if d["kind"] == "mo_sms"]
+    async with ClientSession() as http, http.post(
+            url, data=signed["body"].replace("mo_sms", "mo_spam"),
+            headers=signed["headers"]) as response:
+        assert response.status == 401
+    assert len(snippet["received"]) == 2

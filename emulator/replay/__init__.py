@@ -9,7 +9,7 @@ is checked as ``validate`` checks it before anything runs: one invalid file refu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -65,17 +65,24 @@ async def replay_with(control_url: str, files: Iterable[str | Path], **options: 
 
 async def replay(files: Iterable[str | Path], *, emulator_url: str | None = None,
                  settings: Settings | None = None, config: dict[str, Any] | None = None,
+                 started: Callable[[str], None] | None = None,
                  **options: Any) -> list[FileOutcome]:
-    """Run scenario files; start an emulator with ``settings`` (default: manual clock on
-    127.0.0.1:8025) and base ``config`` unless ``emulator_url`` names a running one. Every file
-    is loaded first: if any is not a valid scenario, nothing runs and no emulator starts."""
+    """Run scenario files; start an emulator with ``settings`` (default: manual clock on a free
+    loopback port, so that it never collides with an emulator already serving on 8025) and base
+    ``config`` unless ``emulator_url`` names a running one. ``started`` is called with the
+    emulator's base URL before the first scenario runs. Every file is loaded first: if any is
+    not a valid scenario, nothing runs and no emulator starts."""
     scenarios, refused = load_all(files)
     if refused:
         return refused
     if emulator_url:
+        if started:
+            started(emulator_url.rstrip("/"))
         return await run_scenarios(emulator_url, scenarios, **options)
-    settings = settings or Settings(clock="manual")
+    settings = settings or Settings(port=0, clock="manual")
     async with running(settings, config) as (_, url):
+        if started:
+            started(url)
         return await run_scenarios(url, scenarios, **options)
 
 

@@ -36,9 +36,10 @@ def register(commands: Any) -> None:
                      help="use the emulator running at URL instead of starting one")
     run.add_argument("--host", default="127.0.0.1",
                      help="address of the emulator it starts (default %(default)s)")
-    run.add_argument("--port", type=argument_type(port_number), default=8025,
-                     help="port of the emulator it starts, where the system under test sends "
-                          "its requests (default %(default)s; 0 for any free port)")
+    run.add_argument("--port", type=argument_type(port_number), default=0,
+                     help="port of the emulator it starts (default: a free one, printed; every "
+                          "request to the system under test names the emulator's URL in its "
+                          "SMS-Emulator-URL header)")
     run.add_argument("--clock", choices=("manual", "real"), default="manual",
                      help="clock of the emulator it starts (default manual)")
     run.add_argument("--config", metavar="FILE",
@@ -60,6 +61,11 @@ def register(commands: Any) -> None:
     check.set_defaults(func=run_validate)
 
 
+def _announce(url: str) -> None:
+    print(f"emulator at {url} (the SMS-Emulator-URL header of every request to the system "
+          "under test)", flush=True)
+
+
 def run_replay(args: argparse.Namespace) -> int:
     try:
         config = load_config_file(args.config) if args.config else None
@@ -72,7 +78,7 @@ def run_replay(args: argparse.Namespace) -> int:
         outcomes = asyncio.run(replay(
             args.files, emulator_url=args.emulator, settings=settings, config=config,
             sut_url=args.sut, variables=dict(args.var), step_timeout=args.step_timeout,
-            quiet_period=args.quiet_period))
+            quiet_period=args.quiet_period, started=_announce))
     except OSError as exc:
         print(f"sms-emulator: cannot start the emulator on {args.host}:{args.port}: "
               f"{exc.strerror or exc}", file=sys.stderr)

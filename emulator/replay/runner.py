@@ -12,6 +12,11 @@ began with. Steps run in order:
   the clock through the whole window and then checks. Both also wait up to ``step_timeout``
   real seconds (polling) for a system under test that works asynchronously.
 
+A ``request`` to the system under test (a URL under ``${sut}``) carries the emulator's base URL
+in :data:`EMULATOR_URL_HEADER`, unless the step sets that header itself: ``replay`` starts its
+emulator on a free port, and a system under test that follows the header (the example shop
+does) needs no configuration for it.
+
 A failed step stops its scenario; the result names the step and its line, says what was
 expected and what was found, and keeps the journal entries around it.
 """
@@ -35,6 +40,8 @@ from emulator.replay.control import ControlClient, ControlFailure
 from emulator.replay.scenario import STIMULI, Scenario, Step
 
 POLL_SECONDS = 0.02
+#: header of every request to the system under test: where the emulator is
+EMULATOR_URL_HEADER = "SMS-Emulator-URL"
 JOURNAL_CONTEXT = 15
 
 
@@ -160,6 +167,8 @@ class Runner:
             known["sut"] = str(sut).rstrip("/")
         self.vars = values.Variables({**scenario.vars, **known, **self.extra_variables},
                                      scenario.seed)
+        sut = self.vars.resolve(self.vars.values.get("sut"))
+        self._sut = str(sut).rstrip("/") if sut else None
         config = self.vars.resolve(scenario.config)
         try:
             await self.control.replace_config(deep_merge(self._base_config, config))
@@ -234,7 +243,11 @@ class Runner:
     async def _request(self, spec: dict[str, Any]) -> dict[str, Any]:
         has_body = any(key in spec for key in ("json", "form", "body"))
         method = spec.get("method") or ("POST" if has_body else "GET")
-        kwargs: dict[str, Any] = {"headers": spec.get("headers") or {}}
+        headers = dict(spec.get("headers") or {})
+        if self._to_sut(spec["url"]) and EMULATOR_URL_HEADER.lower() not in map(str.lower,
+                                                                                 headers):
+            headers[EMULATOR_URL_HEADER] = self.control.base_url
+        kwargs: dict[str, Any] = {"headers": headers}
         if "json" in spec:
             kwargs["json"] = spec["json"]
         elif "form" in spec:
@@ -263,6 +276,10 @@ class Runner:
             raise StepFailed(f"{method} {url} to answer with {spec['match']!r}",
                              "; ".join(problems))
         return {"status": status, "headers": headers, "text": text, "json": answer}
+
+    def _to_sut(self, url: Any) -> bool:
+        return bool(self._sut) and str(url).startswith(self._sut) and (
+            str(url)[len(self._sut):][:1] in ("", "/", "?", "#"))
 
     async def _inbound(self, spec: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -9,11 +9,16 @@ Headers: ``Authorization: TSA {customer_id}:{signature}`` and ``X-TS-Authorizati
 ``verify_telesign_callback_signature`` compare against); ``telesign.callbacks.x_ts_authorization:
 tsa`` sends the full ``TSA cid:sig`` form in both. The signature is base64 HMAC-SHA256 of the body
 keyed by the base64-decoded api key.
+
+``Date`` is the wall-clock time the attempt is made, not the emulated time: a receiver may check
+it against its own clock, as the emulator checks the Dates it receives, and on a manual clock
+the emulated time can be months away. The payload's timestamps stay emulated.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from emulator import __version__
@@ -33,7 +38,7 @@ def encode(payload: dict[str, Any]) -> bytes:
 
 def signed_headers(*, customer_id: str, api_key: str, body: bytes, at: float,
                    x_ts_authorization: str = "signature") -> dict[str, str]:
-    """The headers of a callback carrying ``body``, sent at Unix time ``at``."""
+    """The headers of a callback carrying ``body``, with ``Date`` at Unix time ``at``."""
     signature = callback_signature(api_key, body)
     tsa = f"TSA {customer_id}:{signature}"
     return {
@@ -50,10 +55,10 @@ def send(ctx: Context, *, kind: str, url: str, payload: dict[str, Any],
     section = ctx.config.section("telesign")
     policy = POLICY_2XX if section["callbacks"]["success"] == "2xx" else POLICY_200
 
-    def headers(body: bytes, at: float) -> dict[str, str]:
+    def headers(body: bytes, _emulated: float) -> dict[str, str]:
         current = ctx.config.section("telesign")
         return signed_headers(customer_id=current["customer_id"], api_key=current["api_key"],
-                              body=body, at=at,
+                              body=body, at=time.time(),
                               x_ts_authorization=current["callbacks"]["x_ts_authorization"])
 
     return ctx.dispatcher.submit(provider="telesign", kind=kind, url=url, body=encode(payload),
