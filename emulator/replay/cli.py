@@ -80,8 +80,9 @@ def run_replay(args: argparse.Namespace) -> int:
             sut_url=args.sut, variables=dict(args.var), step_timeout=args.step_timeout,
             quiet_period=args.quiet_period, started=_announce))
     except OSError as exc:
-        print(f"sms-emulator: cannot start the emulator on {args.host}:{args.port}: "
-              f"{exc.strerror or exc}", file=sys.stderr)
+        where = f"{args.host}:{args.port}" if args.port else f"a free port of {args.host}"
+        print(f"sms-emulator: cannot start the emulator on {where}: {exc.strerror or exc}",
+              file=sys.stderr)
         return 2
     except (ControlFailure, ConfigError) as exc:
         print(f"sms-emulator: {exc}", file=sys.stderr)
