@@ -1,0 +1,216 @@
+"""One log line per event, made from a journal :class:`~emulator.core.journal.Entry`.
+
+The log of ``serve`` is a view of the journal (design principle 8): every field a line shows is
+in the entry, so ``GET /_emulator/journal`` shows the same. This module only formats; it knows
+the entry kinds and their fields, never a provider (codes and reasons are whatever the
+provider put on the entry).
+
+Lines are made for the events a developer watches: provider API calls, webhooks queued (with
+the status change or inbound message that fired them), skipped and attempted, inbound messages,
+automatic replies, clock advances, resets, configuration changes and errors. Entries that
+another line already tells (:data:`SILENT_KINDS`) make none.
+
+Two formats: :func:`text` (``2026-01-01T00:00:05.000Z telesign POST /v1/messaging 200 1.2ms
+290 id=...``, optionally with ANSI colours) and :func:`json_line` (one JSON object: ``at``,
+``seq``, ``kind``, ``provider``, the entry's own fields under their journal names, without the
+request and answer bodies, and ``line``, the text line without its time).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from emulator.core.journal import Entry
+from emulator.core.timefmt import iso_micro_z, parse_iso
+
+#: kinds that make no line: the ``api_call`` line tells requests, rejections and what they
+#: created; the ``webhook_queued`` line the status change that fired a webhook; the last
+#: ``webhook_attempt`` line says ``exhausted``
+SILENT_KINDS = frozenset({"request", "request_rejected", "message_created", "status_change",
+                          "webhook_exhausted", "number_configured"})
+
+#: journal fields left out of JSON lines (bodies can be large; the journal keeps them)
+BODY_FIELDS = frozenset({"body", "response"})
+
+#: the provider column of events that belong to no provider
+NO_PROVIDER = "emulator"
+
+_RESET, _DIM, _RED, _GREEN, _YELLOW, _CYAN = (
+    "\x1b[0m", "\x1b[2m", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[36m")
+
+
+def logged(entry: Entry) -> bool:
+    """Whether ``entry`` makes a line."""
+    return entry.kind not in SILENT_KINDS
+
+
+def _paint(text: str, colour: str, on: bool) -> str:
+    return f"{colour}{text}{_RESET}" if on else text
+
+
+def _status_colour(status: int | None) -> str:
+    if status is None or status >= 500:
+        return _RED
+    if status >= 400:
+        return _YELLOW
+    return _GREEN if status < 300 else _CYAN
+
+
+def _ids(detail: dict[str, Any]) -> str | None:
+    ids = detail.get("message_ids")
+    if ids is None and detail.get("message_id") is not None:
+        ids = [detail["message_id"]]
+    return f"id={','.join(ids)}" if ids else None
+
+
+def _join(*parts: str | None) -> str:
+    return " ".join(part for part in parts if part)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                           default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _api_call(d: dict[str, Any], colour: bool) -> str:
+    path = d["path"] + (f"?{d['query']}" if d.get("query") else "")
+    status = d["status"]
+    reason = "; ".join(str(part) for part in (d.get("reason"), d.get("note")) if part)
+    code = d.get("code")
+    return _join(d["method"], path, _paint(str(status), _status_colour(status), colour),
+                 f"{d.get('latency_ms', 0):.1f}ms", None if code is None else str(code),
+                 _ids(d) if status < 400 else None, reason if status >= 400 else None)
+
+
+def _cause(d: dict[str, Any]) -> str | None:
+    cause = d.get("cause")
+    ids = _ids(d)
+    return f"{_join(cause, ids)} ->" if cause or ids else None
+
+
+def _webhook_queued(d: dict[str, Any], colour: bool) -> str:
+    return _join(_cause(d), f"webhook {d['webhook']} {d['delivery']} queued for {d['url']}")
+
+
+def _webhook_skipped(d: dict[str, Any], colour: bool) -> str:
+    what = f"no webhook {d['webhook']}" if d.get("webhook") else "no webhook"
+    return _join(_cause(d), _paint(f"{what}: {d.get('reason')}", _YELLOW, colour))
+
+
+def _webhook_attempt(d: dict[str, Any], colour: bool) -> str:
+    attempt = d["attempt"]
+    status = attempt["status"]
+    answer = (_paint(str(status), _status_colour(status), colour) if status is not None
+              else _paint(str(attempt["error"]), _RED, colour))
+    state = d["state"]
+    if state == "retrying" and attempt["next_retry_at"] is not None:
+        wait = (parse_iso(attempt["next_retry_at"]) or 0.0) - (parse_iso(attempt["at"]) or 0.0)
+        outcome = _paint(f"next retry in {wait:g} s at {attempt['next_retry_at'][:-4]}Z",
+                         _YELLOW, colour)
+    else:
+        outcome = _paint(state, _GREEN if state == "delivered" else _RED, colour)
+    return (f"webhook {d['webhook']} {d['delivery']} attempt {attempt['number']}/"
+            f"{d.get('max_attempts', '?')} POST {attempt['url']} -> {answer} in "
+            f"{attempt['latency_ms'] or 0:.1f}ms, {outcome}")
+
+
+def _inbound(d: dict[str, Any], colour: bool) -> str:
+    extra = [f"{key}={d[key]}" for key in ("action", "parts") if d.get(key) not in (None, 1)]
+    return _join(f"inbound {d.get('channel') or 'message'} from {d.get('from')} to "
+                 f"{d.get('to')}", _ids(d), *extra)
+
+
+def _clock_advanced(d: dict[str, Any], colour: bool) -> str:
+    return f"clock advanced {d['seconds']:g} s to {d['to'][:-4]}Z"
+
+
+def _reset(d: dict[str, Any], colour: bool) -> str:
+    now = d.get("now")
+    return _join(f"reset, seed {d.get('seed')}", f"clock set to {now[:-4]}Z" if now else None)
+
+
+def _config(d: dict[str, Any], colour: bool, verb: str) -> str:
+    return f"configuration {verb}: {', '.join(d.get('keys') or []) or '(nothing)'}"
+
+
+def _auto_reply(d: dict[str, Any], colour: bool) -> str:
+    return (f"auto-reply id={d.get('message_id')} to inbound {d.get('in_reply_to')} "
+            f"(the answer to webhook {d.get('delivery')})")
+
+
+def _auto_reply_ignored(d: dict[str, Any], colour: bool) -> str:
+    return (f"no auto-reply from the answer to webhook {d.get('delivery')} "
+            f"(inbound {d.get('message_id')}): {d.get('reason')}")
+
+
+def _compliance(d: dict[str, Any], colour: bool) -> str:
+    return (f"compliance keyword {d.get('keyword')} ({d.get('action')}) from "
+            f"{d.get('phone_number')} to {d.get('sender_id')}")
+
+
+def _error(d: dict[str, Any], colour: bool) -> str:
+    where = d.get("job") or _join(d.get("method"), d.get("path"))
+    return _paint(f"error in {where}: {d.get('error')}", _RED, colour)
+
+
+_FORMATS: dict[str, Callable[[dict[str, Any], bool], str]] = {
+    "api_call": _api_call,
+    "webhook_queued": _webhook_queued,
+    "webhook_skipped": _webhook_skipped,
+    "callback_skipped": _webhook_skipped,
+    "webhook_attempt": _webhook_attempt,
+    "inbound_message": _inbound,
+    "clock_advanced": _clock_advanced,
+    "reset": _reset,
+    "config_patched": lambda d, c: _config(d, c, "patched"),
+    "config_replaced": lambda d, c: _config(d, c, "replaced"),
+    "auto_reply": _auto_reply,
+    "auto_reply_ignored": _auto_reply_ignored,
+    "compliance_keyword": _compliance,
+    "job_error": _error,
+    "internal_error": _error,
+}
+
+
+def _generic(entry: Entry) -> str:
+    fields = " ".join(f"{key}={_short(value)}" for key, value in entry.detail.items()
+                      if key not in BODY_FIELDS and value is not None)
+    return _join(entry.kind.replace("_", " "), fields)
+
+
+def event(entry: Entry, colour: bool = False) -> str:
+    """The line of ``entry`` without its time: provider column, then what happened."""
+    formatter = _FORMATS.get(entry.kind)
+    what = formatter(entry.detail, colour) if formatter is not None else _generic(entry)
+    return f"{entry.provider or NO_PROVIDER:<8} {what}"
+
+
+def text(entry: Entry, colour: bool = False) -> str:
+    """``2026-01-01T00:00:05.000Z telesign ...``: the emulated time (milliseconds), then
+    :func:`event`."""
+    at = iso_micro_z(entry.at)[:-4] + "Z"
+    return f"{_paint(at, _DIM, colour)} {event(entry, colour)}"
+
+
+def json_line(entry: Entry) -> str:
+    """One JSON object (no newline): ``at``, ``seq``, ``kind``, ``provider``, the entry's fields
+    as the journal names them with bodies left out, and ``line`` (:func:`event`). A webhook
+    attempt's ``attempt`` object is flattened (``attempt`` is its number; ``url``, ``status``,
+    ``error``, ``latency_ms``, ``next_retry_at`` sit beside it), so ``status`` and
+    ``latency_ms`` mean the same in every line."""
+    fields: dict[str, Any] = {"at": iso_micro_z(entry.at), "seq": entry.seq,
+                              "kind": entry.kind, "provider": entry.provider}
+    for key, value in entry.detail.items():
+        if key in BODY_FIELDS:
+            continue
+        if key == "attempt" and isinstance(value, dict):
+            fields["attempt"] = value.get("number")
+            fields.update((k, v) for k, v in value.items()
+                          if k not in ("number", "at", "response_body"))
+        else:
+            fields.setdefault(key, value)
+    fields["line"] = event(entry)
+    return json.dumps(fields, default=str)
