@@ -129,7 +129,7 @@ def _clock_advanced(d: dict[str, Any], colour: bool) -> str:
 
 def _reset(d: dict[str, Any], colour: bool) -> str:
     now = d.get("now")
-    return _join(f"reset, seed {d.get('seed')}", f"clock set to {now[:-4]}Z" if now else None)
+    return f"reset, seed {d.get('seed')}" + (f", clock set to {now[:-4]}Z" if now else "")
 
 
 def _config(d: dict[str, Any], colour: bool, verb: str) -> str:
