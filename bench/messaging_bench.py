@@ -1,14 +1,15 @@
 """Benchmark: ``POST /v1/messaging`` with HMAC auth, emulator against a bare aiohttp baseline.
 
-Both servers run as separate processes on loopback, started by this script: the emulator exactly
-as ``sms-emulator serve`` runs it (real clock, so lifecycles and their jobs run too), and
-``bench/bare_app.py``, which answers the same JSON and does nothing else. The load generator
-sends the same HMAC-signed form requests (fresh nonce and date each, as the SDK does) to both,
-with a fixed number of concurrent connections. Rounds alternate baseline / emulator so that
-noise on a shared machine hits both alike; the medians and their ratio are printed. Throughput
-on a shared two-core machine swings with whatever else runs, so the servers' own CPU time per
-request (from ``/proc``, on Linux) is printed too: it is a steadier measure of the work the
-emulator adds.
+The servers run as separate processes on loopback, started by this script: the emulator exactly
+as ``sms-emulator serve`` runs it (real clock, so lifecycles and their jobs run too) with its
+event lines on, its standard output going to a file as a server's log would; the same emulator
+with ``--quiet``, to show what the lines cost; and ``bench/bare_app.py``, which answers the same
+JSON and does nothing else. The load generator sends the same HMAC-signed form requests (fresh
+nonce and date each, as the SDK does) to all, with a fixed number of concurrent connections.
+Rounds alternate baseline / emulator / quiet emulator so that noise on a shared machine hits all
+alike; the medians and ratios are printed. Throughput on a shared two-core machine swings with
+whatever else runs, so the servers' own CPU time per request (from ``/proc``, on Linux) is
+printed too: it is a steadier measure of the work the emulator, and its log, add.
 
 Bounded: a fixed request count per round, a time limit per round, loopback only.
 
@@ -21,8 +22,10 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from email.utils import formatdate
@@ -60,21 +63,20 @@ def signed_headers() -> dict[str, str]:
             "Content-Type": CONTENT_TYPE, "x-ts-auth-method": "HMAC-SHA256", "x-ts-nonce": nonce}
 
 
-async def start(*command: str) -> tuple[asyncio.subprocess.Process, str]:
-    proc = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.DEVNULL)
+async def start(output: Path, *command: str) -> tuple[asyncio.subprocess.Process, str]:
+    """Start ``command`` with its standard output in the file ``output``; its URL, once the
+    file says where it listens."""
+    with output.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(*command, stdout=out,
+                                                    stderr=asyncio.subprocess.DEVNULL)
     deadline = time.monotonic() + START_LIMIT
-    while time.monotonic() < deadline:
-        line = await asyncio.wait_for(proc.stdout.readline(), START_LIMIT)
-        if not line:
-            break
-        found = re.search(rb"listening on (http://\S+)", line)
+    while time.monotonic() < deadline and proc.returncode is None:
+        found = re.search(rb"listening on (http://\S+)", output.read_bytes())
         if found:
-            # keep draining stdout so the server never blocks on a full pipe
-            asyncio.get_running_loop().create_task(proc.stdout.read())
             return proc, found.group(1).decode()
+        await asyncio.sleep(0.05)  # a benchmark, not a test: poll the file for the banner
     proc.kill()
-    raise SystemExit(f"{command[0]} did not start")
+    raise SystemExit(f"{command[-1]} did not start")
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -128,17 +130,22 @@ async def main() -> int:
     args = parser.parse_args()
 
     python = sys.executable
-    emulator, emulator_url = await start(python, "-m", "emulator", "serve", "--port", "0",
-                                         "--seed", "1")
-    bare, bare_url = await start(python, str(ROOT / "bench" / "bare_app.py"))
-    results: dict[str, list[float]] = {"baseline": [], "emulator": []}
-    cpu: dict[str, list[float]] = {"baseline": [], "emulator": []}
-    pids = {"baseline": bare.pid, "emulator": emulator.pid}
+    serve = (python, "-m", "emulator", "serve", "--port", "0", "--seed", "1")
+    folder = Path(tempfile.mkdtemp(prefix="sms-emulator-bench-"))
+    log_file = folder / "emulator.log"
+    emulator, emulator_url = await start(log_file, *serve)
+    quiet, quiet_url = await start(folder / "quiet.log", *serve, "--quiet")
+    bare, bare_url = await start(folder / "bare.log", python, str(ROOT / "bench" / "bare_app.py"))
+    servers = {"baseline": (bare, bare_url), "emulator": (emulator, emulator_url),
+               "quiet": (quiet, quiet_url)}
+    results: dict[str, list[float]] = {name: [] for name in servers}
+    cpu: dict[str, list[float]] = {name: [] for name in servers}
+    pids = {name: proc.pid for name, (proc, _) in servers.items()}
     try:
-        for url in (bare_url, emulator_url):  # warm-up, not counted
+        for _, url in servers.values():  # warm-up, not counted
             await load(url, min(300, args.requests), args.concurrency, args.round_limit)
         for round_number in range(1, args.rounds + 1):
-            for name, url in (("baseline", bare_url), ("emulator", emulator_url)):
+            for name, (_, url) in servers.items():
                 before = cpu_seconds(pids[name])
                 rate, failures = await load(url, args.requests, args.concurrency,
                                             args.round_limit)
@@ -151,22 +158,31 @@ async def main() -> int:
                 results[name].append(rate)
                 print(f"round {round_number}  {name:<8}  {rate:8.0f} req/s", flush=True)
     finally:
-        for proc in (emulator, bare):
+        for proc, _ in servers.values():
             proc.terminate()
             await proc.wait()
 
-    baseline = statistics.median(results["baseline"])
-    measured = statistics.median(results["emulator"])
+    baseline, measured, silent = (statistics.median(results[name])
+                                  for name in ("baseline", "emulator", "quiet"))
+    with log_file.open("rb") as log:  # event lines start with their time; the banner does not
+        log_lines = sum(1 for line in log if line[:1].isdigit())
+    log_size = log_file.stat().st_size
+    shutil.rmtree(folder)
     print(f"POST /v1/messaging, HMAC-SHA256, {args.concurrency} connections, "
           f"{args.requests} requests x {args.rounds} rounds (medians)")
-    print(f"  bare aiohttp baseline  {baseline:8.0f} req/s")
-    print(f"  sms-emulator           {measured:8.0f} req/s")
-    print(f"  ratio                  {measured / baseline:8.2f}")
-    if cpu["baseline"] and cpu["emulator"]:
-        bare_cpu, emulator_cpu = (statistics.median(cpu[name]) for name in ("baseline",
-                                                                              "emulator"))
+    print(f"  bare aiohttp baseline        {baseline:8.0f} req/s")
+    print(f"  sms-emulator, event lines on {measured:8.0f} req/s  ({log_lines} lines, "
+          f"{log_size / 1e6:.1f} MB, written to a file)")
+    print(f"  sms-emulator --quiet         {silent:8.0f} req/s")
+    print(f"  ratio (lines on / baseline)  {measured / baseline:8.2f}")
+    print(f"  event lines' cost            {(1 - measured / silent) * 100:7.1f} % of throughput")
+    if all(cpu.values()):
+        bare_cpu, emulator_cpu, quiet_cpu = (statistics.median(cpu[name])
+                                             for name in ("baseline", "emulator", "quiet"))
         print(f"  server CPU per request: baseline {bare_cpu:.0f} us, emulator "
-              f"{emulator_cpu:.0f} us, ratio {bare_cpu / emulator_cpu:.2f}")
+              f"{emulator_cpu:.0f} us, ratio {bare_cpu / emulator_cpu:.2f}; --quiet "
+              f"{quiet_cpu:.0f} us: the lines cost {emulator_cpu - quiet_cpu:.0f} us "
+              f"({(emulator_cpu / quiet_cpu - 1) * 100:+.1f} %)")
     return 0
 
 

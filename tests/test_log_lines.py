@@ -413,3 +413,23 @@ def test_a_failing_subscriber_does_not_lose_the_entry(caplog) -> None:
     unsubscribe()
     journal.record("reset", None, seed=2)
     assert seen == [entry]
+
+
+# -- embedded emulators ------------------------------------------------------------------------
+def test_the_pytest_plugin_logs_through_python_logging_only_when_asked(sms_emulator,
+                                                                       caplog) -> None:
+    from telesign.messaging import MessagingClient
+
+    client = MessagingClient(sms_emulator.telesign_customer_id, sms_emulator.telesign_api_key,
+                             rest_endpoint=sms_emulator.telesign_url)
+
+    def event_lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "sms_emulator.events"]
+
+    assert client.message("15551234567", "a", "OTP").status_code == 200
+    assert event_lines() == []  # quiet by default
+    caplog.set_level(logging.INFO, logger="sms_emulator.events")
+    reference_id = client.message("15551234567", "b", "OTP").json["reference_id"]
+    [line] = event_lines()
+    assert re.fullmatch(rf"{TIME} telesign POST /v1/messaging 200 {LATENCY} 290 "
+                        rf"id={reference_id}", line)

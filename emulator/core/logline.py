@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from emulator.core.journal import Entry
@@ -39,6 +40,28 @@ NO_PROVIDER = "emulator"
 
 _RESET, _DIM, _RED, _GREEN, _YELLOW, _CYAN = (
     "\x1b[0m", "\x1b[2m", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[36m")
+
+
+_second: tuple[int, str] = (-1, "")
+
+
+def _stamp(at: float) -> tuple[str, int]:
+    """``at`` as ``2026-01-01T00:00:05`` and its microseconds, as :func:`iso_micro_z` rounds
+    them. The date part is kept from one call to the next: lines come in bursts within a second,
+    and ``strftime`` would be most of a line's cost."""
+    global _second
+    whole = int(at // 1)
+    micro = round((at - whole) * 1e6)
+    if micro >= 1_000_000:
+        whole, micro = whole + 1, micro - 1_000_000
+    second = _second
+    if second[0] != whole:
+        if not 0 <= whole < 253402300800:  # outside what datetime shows: the slow, safe way
+            text = iso_micro_z(at)
+            return text[:19], int(text[20:26])
+        second = _second = (whole, datetime.fromtimestamp(whole, UTC).strftime(
+            "%Y-%m-%dT%H:%M:%S"))
+    return second[1], micro
 
 
 def logged(entry: Entry) -> bool:
@@ -76,13 +99,24 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 def _api_call(d: dict[str, Any], colour: bool) -> str:
-    path = d["path"] + (f"?{d['query']}" if d.get("query") else "")
+    # the commonest line, so built plainly
     status = d["status"]
-    reason = "; ".join(str(part) for part in (d.get("reason"), d.get("note")) if part)
+    query = d.get("query")
+    parts = [d["method"], f"{d['path']}?{query}" if query else d["path"],
+             _paint(str(status), _status_colour(status), colour) if colour else str(status),
+             f"{d.get('latency_ms', 0):.1f}ms"]
     code = d.get("code")
-    return _join(d["method"], path, _paint(str(status), _status_colour(status), colour),
-                 f"{d.get('latency_ms', 0):.1f}ms", None if code is None else str(code),
-                 _ids(d) if status < 400 else None, reason if status >= 400 else None)
+    if code is not None:
+        parts.append(str(code))
+    if status < 400:
+        ids = d.get("message_ids")
+        if ids:
+            parts.append("id=" + ",".join(ids))
+    else:
+        reason = "; ".join(str(part) for part in (d.get("reason"), d.get("note")) if part)
+        if reason:
+            parts.append(reason)
+    return " ".join(parts)
 
 
 def _cause(d: dict[str, Any]) -> str | None:
@@ -191,7 +225,8 @@ def event(entry: Entry, colour: bool = False) -> str:
 def text(entry: Entry, colour: bool = False) -> str:
     """``2026-01-01T00:00:05.000Z telesign ...``: the emulated time (milliseconds), then
     :func:`event`."""
-    at = iso_micro_z(entry.at)[:-4] + "Z"
+    second, micro = _stamp(entry.at)
+    at = f"{second}.{micro // 1000:03d}Z"
     return f"{_paint(at, _DIM, colour)} {event(entry, colour)}"
 
 
@@ -201,7 +236,8 @@ def json_line(entry: Entry) -> str:
     attempt's ``attempt`` object is flattened (``attempt`` is its number; ``url``, ``status``,
     ``error``, ``latency_ms``, ``next_retry_at`` sit beside it), so ``status`` and
     ``latency_ms`` mean the same in every line."""
-    fields: dict[str, Any] = {"at": iso_micro_z(entry.at), "seq": entry.seq,
+    second, micro = _stamp(entry.at)
+    fields: dict[str, Any] = {"at": f"{second}.{micro:06d}Z", "seq": entry.seq,
                               "kind": entry.kind, "provider": entry.provider}
     for key, value in entry.detail.items():
         if key in BODY_FIELDS:
