@@ -271,6 +271,22 @@ async def test_a_tsg_receipt_and_an_inbound_message_are_logged(
                for line in lines), lines
 
 
+async def test_long_tsg_retries_read_in_minutes_and_hours(
+        emulator: Emulator, receiver: Receiver, log: Log) -> None:
+    receiver.answers = [500]
+    await use_receiver(emulator, receiver)
+    await inject(emulator, "hello")
+    await emulator.advance(3 * 86400)
+    attempts = [line for line in log.lines() if " attempt " in line]
+    pattern = r"attempt (\d+/18) .*, (next retry in [\d.]+ \w+|exhausted)"
+    assert [re.search(pattern, line).groups()
+            for line in attempts[:2] + attempts[8:10] + attempts[-1:]] == [
+        ("1/18", "next retry in 60 s"), ("2/18", "next retry in 2 min"),
+        ("9/18", "next retry in 4.27 h"), ("10/18", "next retry in 7 h"), ("18/18", "exhausted")]
+    assert log.lines()[-len(attempts)].endswith(  # after the first attempt, made at once
+        "emulator clock advanced 3 d to 2026-01-04T00:00:00.000Z")
+
+
 # -- control API events ------------------------------------------------------------------------
 async def test_inbound_clock_and_reset_lines(emulator: Emulator, log: Log) -> None:
     status, body = await emulator.control("POST", "/inbound", json={

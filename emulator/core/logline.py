@@ -88,6 +88,17 @@ def _ids(detail: dict[str, Any]) -> str | None:
     return f"id={','.join(ids)}" if ids else None
 
 
+def _duration(seconds: float) -> str:
+    """``10 s``, ``16 min``, ``7 h``, ``3 d``: a wait as a person reads it."""
+    if seconds < 120:
+        return f"{seconds:g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.3g} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.3g} h"
+    return f"{seconds / 86400:.3g} d"
+
+
 def _join(*parts: str | None) -> str:
     return " ".join(part for part in parts if part)
 
@@ -142,7 +153,7 @@ def _webhook_attempt(d: dict[str, Any], colour: bool) -> str:
     state = d["state"]
     if state == "retrying" and attempt["next_retry_at"] is not None:
         wait = (parse_iso(attempt["next_retry_at"]) or 0.0) - (parse_iso(attempt["at"]) or 0.0)
-        outcome = _paint(f"next retry in {wait:g} s at {attempt['next_retry_at'][:-4]}Z",
+        outcome = _paint(f"next retry in {_duration(wait)} at {attempt['next_retry_at'][:-4]}Z",
                          _YELLOW, colour)
     else:
         outcome = _paint(state, _GREEN if state == "delivered" else _RED, colour)
@@ -158,7 +169,7 @@ def _inbound(d: dict[str, Any], colour: bool) -> str:
 
 
 def _clock_advanced(d: dict[str, Any], colour: bool) -> str:
-    return f"clock advanced {d['seconds']:g} s to {d['to'][:-4]}Z"
+    return f"clock advanced {_duration(d['seconds'])} to {d['to'][:-4]}Z"
 
 
 def _reset(d: dict[str, Any], colour: bool) -> str:

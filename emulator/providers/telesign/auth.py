@@ -162,8 +162,8 @@ class Verifier:
         given = signing.raw(signature.strip())
         if not any(hmac.compare_digest(signing.sign(key, s, auth_method).encode(), given)
                    for s in strings):
-            raise TelesignError(10008, reason=f"signature mismatch ({auth_method.upper()}; the "
-                                              "answer's signature_string is what was expected)",
+            raise TelesignError(10008, reason=f"signature mismatch ({auth_method.upper()}; see "
+                                              "signature_string in the answer)",
                                 signature_string=strings[0].decode("utf-8", "replace"))
 
         if nonce is not None:
