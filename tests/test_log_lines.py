@@ -380,19 +380,20 @@ async def test_colour_lines_keep_the_same_text(emulator: Emulator) -> None:
     assert re.sub(r"\x1b\[\d+m", "", line) == plain.lines()[0]
 
 
+class Counting(io.StringIO):
+    writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
 def test_lines_are_written_in_one_batch_per_loop_turn_and_silent_kinds_never() -> None:
     from emulator.core.clock import ManualClock
 
-    class Counting(io.StringIO):
-        writes = 0
-
-        def write(self, text: str) -> int:
-            self.writes += 1
-            return super().write(text)
-
     journal = Journal(ManualClock(0))
     stream = Counting()
-    journal.subscribe(StreamLog(stream))
+    journal.subscribe(StreamLog(stream, interval=0))
     journal.record("status_change", "p", message_id="m", status=1)  # silent: no line
     journal.record("clock_advanced", None, seconds=1, to="1970-01-01T00:00:01.000000Z")
     assert stream.getvalue().endswith("emulator clock advanced 1 s to 1970-01-01T00:00:01.000Z\n")
@@ -409,6 +410,24 @@ def test_lines_are_written_in_one_batch_per_loop_turn_and_silent_kinds_never() -
 
     asyncio.run(burst())
     assert stream.writes == 2 and len(stream.getvalue().splitlines()) == 4
+
+
+async def test_by_default_a_burst_waits_for_the_timer_and_is_one_write() -> None:
+    from emulator.core.clock import ManualClock
+
+    journal = Journal(ManualClock(0))
+    stream = Counting()
+    sink = StreamLog(stream)
+    journal.subscribe(sink)
+    for n in range(50):
+        journal.record("clock_advanced", None, seconds=n, to="1970-01-01T00:00:01.000000Z")
+    loop = asyncio.get_running_loop()
+    turn = loop.create_future()
+    loop.call_soon(turn.set_result, None)
+    await turn
+    assert stream.writes == 0  # a turn of the loop is not enough: the 0.05 s timer writes
+    sink.flush()  # what the timer calls
+    assert stream.writes == 1 and len(stream.getvalue().splitlines()) == 50
 
 
 def test_a_failing_subscriber_does_not_lose_the_entry(caplog) -> None:
