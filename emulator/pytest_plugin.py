@@ -11,6 +11,10 @@ loop while the emulator waits for the system's webhook answer.
 
 Options: ``--sms-emulator-seed N`` (default 1), and the ini setting ``sms_emulator_config``, a
 YAML configuration file for the session's emulator.
+
+The emulator prints nothing into the test output: its event lines go to Python logging (logger
+``sms_emulator.events``, INFO), so ``pytest --log-level=INFO`` shows them in a failing test's
+captured log.
 """
 
 from __future__ import annotations

@@ -41,7 +41,6 @@ NO_PROVIDER = "emulator"
 _RESET, _DIM, _RED, _GREEN, _YELLOW, _CYAN = (
     "\x1b[0m", "\x1b[2m", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[36m")
 
-
 _second: tuple[int, str] = (-1, "")
 
 
@@ -62,11 +61,6 @@ def _stamp(at: float) -> tuple[str, int]:
         second = _second = (whole, datetime.fromtimestamp(whole, UTC).strftime(
             "%Y-%m-%dT%H:%M:%S"))
     return second[1], micro
-
-
-def logged(entry: Entry) -> bool:
-    """Whether ``entry`` makes a line."""
-    return entry.kind not in SILENT_KINDS
 
 
 def _paint(text: str, colour: str, on: bool) -> str:
