@@ -9,6 +9,7 @@ error, so no request ever gets an HTML page or a traceback.
 from __future__ import annotations
 
 import logging
+from time import perf_counter
 from typing import Any
 
 from aiohttp import web
@@ -25,7 +26,7 @@ from emulator.core.rng import SeededRandom
 from emulator.core.scheduler import Scheduler
 from emulator.core.store import Store
 from emulator.providers import discover
-from emulator.providers.base import Provider
+from emulator.providers.base import API_DETAIL, Provider
 
 log = logging.getLogger("sms_emulator")
 
@@ -100,9 +101,13 @@ def _middleware(providers: dict[str, Provider], ctx: Context):
       the API the path belongs to, and an unexpected exception a logged JSON error, so no
       request ever gets an HTML page or a traceback;
     - every call to a provider API is journaled as ``api_call``: method, path, query, content
-      type, body and the answer's status and body, whatever the answer was. This is how
-      scenario expectations see what the system under test asked of a provider. Bodies are
-      kept as bytes and decoded only when the journal is read.
+      type, body, the answer's status and body and ``latency_ms`` (from the request's arrival
+      at the middleware to the answer being ready, not counting the socket write), whatever the
+      answer was, plus the detail the provider put on the answer with
+      :func:`~emulator.providers.base.annotate` (``code``, ``reason``, ``note``,
+      ``message_ids``). This is how scenario expectations and the log lines see what the
+      system under test asked of a provider. Bodies are kept as bytes and decoded only when
+      the journal is read.
     """
 
     def formatted(provider: Provider | None, path: str, status: int,
@@ -115,6 +120,7 @@ def _middleware(providers: dict[str, Provider], ctx: Context):
 
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        started = perf_counter()
         provider = owner_of(providers, request.path)
         body = b""
         response: web.StreamResponse | None = None
@@ -133,10 +139,12 @@ def _middleware(providers: dict[str, Provider], ctx: Context):
             response = formatted(provider, request.path, 500, "Internal error")
         if provider is not None:
             answer = response.body if isinstance(response, web.Response) else None
+            extra = response.get(API_DETAIL)
             ctx.journal.record(
                 "api_call", provider.name, method=request.method, path=request.path,
                 query=request.query_string, content_type=request.content_type, body=body,
-                status=response.status, response=answer if isinstance(answer, bytes) else None)
+                status=response.status, response=answer if isinstance(answer, bytes) else None,
+                latency_ms=round((perf_counter() - started) * 1000, 3), **(extra or {}))
         return response
 
     return middleware
@@ -157,7 +165,6 @@ def build_app(settings: Settings | None = None,
         ctx.rng.reseed()
         for provider in providers.values():
             provider.reset()
-        ctx.journal.record("reset", None)
 
     app = web.Application(middlewares=[_middleware(providers, ctx)],
                           client_max_size=MAX_BODY_BYTES)

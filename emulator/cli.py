@@ -5,8 +5,11 @@ its parser and sets ``func`` (called with the parsed arguments, returning the ex
 command is added by naming its module in :data:`COMMAND_MODULES`.
 
 ``serve`` prints the base URL, the credentials in use, the control API address and the whole
-configuration document at start-up, so a new user can point an SDK at it straight away. Ctrl-C
-(or SIGTERM) stops it cleanly and says how many webhook deliveries were still pending.
+configuration document at start-up, so a new user can point an SDK at it straight away. Then it
+prints one line per event (API call, webhook queued or attempted, inbound message, clock
+advance; :mod:`emulator.core.logline`) to standard output, after the banner, so one redirect
+keeps both; ``--log-format json`` makes each line a JSON object and ``--quiet`` prints none.
+Ctrl-C (or SIGTERM) stops it cleanly and says how many webhook deliveries were still pending.
 """
 
 from __future__ import annotations
@@ -94,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "time unless --seed/--start are given)")
     serve.add_argument("--sut", metavar="URL",
                        help="with --scenario: the system under test's base URL (${sut})")
+    serve.add_argument("--log-format", choices=("text", "json"), default=defaults.log_format,
+                       help="event lines on standard output: text (default) or json, one "
+                            "object a line")
+    serve.add_argument("--quiet", action="store_true", default=defaults.quiet,
+                       help="print the banner but no event lines")
     serve.set_defaults(func=run_serve)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(commands)
@@ -121,7 +129,8 @@ def _banner(app: web.Application, url: str) -> str:
 
 async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
     try:
-        async with running(settings, document) as (app, url):
+        log = None if settings.quiet else sys.stdout
+        async with running(settings, document, log) as (app, url):
             print(_banner(app, url), flush=True)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
@@ -140,7 +149,10 @@ async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     settings = Settings(host=args.host, port=args.port, clock=args.clock, speed=args.speed,
-                        seed=args.seed, start=args.start, config_path=args.config)
+                        seed=args.seed, start=args.start, config_path=args.config,
+                        log_format=args.log_format, quiet=args.quiet)
+    if hasattr(sys.stdout, "reconfigure"):  # a line never fails on a terminal's encoding
+        sys.stdout.reconfigure(errors="backslashreplace")
     if settings.speed != 1.0 and settings.clock == "manual":
         print("sms-emulator: --speed applies to the real clock, not --clock manual",
               file=sys.stderr)

@@ -2,8 +2,8 @@
 
 Two layers:
 
-- :class:`Settings`: how this process runs (host, port, clock, speed, seed, start time); set by
-  command-line flags or ``SMS_EMULATOR_*`` environment variables.
+- :class:`Settings`: how this process runs (host, port, clock, speed, seed, start time, log
+  format, quiet); set by command-line flags or ``SMS_EMULATOR_*`` environment variables.
 - :class:`Config`: the configuration document of DESIGN.md (accounts, webhook URLs, lifecycle
   rules), the same shape in a ``--config`` YAML file, ``GET /_emulator/config`` and the JSON
   that ``PATCH /_emulator/config`` deep-merges in. Each top-level section is validated by its JSON
@@ -50,6 +50,10 @@ class Settings:
     seed: int | None = None
     start: float | None = None
     config_path: str | None = None
+    #: ``serve``'s event lines: ``text`` or ``json`` (one object a line)
+    log_format: str = "text"
+    #: ``serve`` prints the banner but no event lines
+    quiet: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -90,6 +94,21 @@ def positive(text: str) -> float:
     return value
 
 
+def _log_format(text: str) -> str:
+    if text not in ("text", "json"):
+        raise ValueError("is not a log format (text or json)")
+    return text
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError("is not a yes/no value (1, true, yes, on or 0, false, no, off)")
+
+
 def _seed(text: str) -> int:
     if not text.strip().isdigit():
         raise ValueError("is not a whole number >= 0")
@@ -103,6 +122,8 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMS_EMULATOR_SPEED": ("speed", positive),
     "SMS_EMULATOR_SEED": ("seed", _seed),
     "SMS_EMULATOR_CONFIG": ("config_path", str),
+    "SMS_EMULATOR_LOG_FORMAT": ("log_format", _log_format),
+    "SMS_EMULATOR_QUIET": ("quiet", _flag),
 }
 
 

@@ -16,6 +16,10 @@ Conventions of the helpers: times are timezone-aware UTC ``datetime`` objects (`
 control API's own ISO 8601 text is ``now_iso()``), durations are seconds or a ``timedelta``,
 ``control()`` paths are relative to ``/_emulator`` (``"/clock"``; ``"/_emulator/clock"`` is
 accepted too), and a refused control call raises :class:`ControlFailure`.
+
+The emulator prints nothing into the test output: its event lines go to Python logging (logger
+``sms_emulator.events``, INFO), so ``pytest --log-level=INFO`` shows them in a failing test's
+captured log.
 """
 
 from __future__ import annotations

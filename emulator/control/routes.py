@@ -165,7 +165,9 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
         if not in_range(ctx.clock.now() + seconds):
             raise ControlError(400, "seconds would move the clock past the year 9000", "seconds")
         try:
-            ran = await ctx.scheduler.advance(float(seconds))
+            ran = await ctx.scheduler.advance(float(seconds), started=lambda target: (
+                ctx.journal.record("clock_advanced", None, seconds=seconds,
+                                   to=iso_micro_z(target))))
         except AdvanceBusy as exc:
             raise ControlError(409, str(exc)) from None
         return web.json_response({**clock_state(), "jobs_run": ran})
@@ -215,6 +217,8 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
             ctx.rng.reseed(seed)
         if now is not None:
             ctx.clock.restart_at(now)
+        ctx.journal.record("reset", None, seed=ctx.rng.seed,
+                           now=None if now is None else iso_micro_z(now))
         return web.json_response({"status": "reset", "seed": ctx.rng.seed, **clock_state()})
 
     routes = [

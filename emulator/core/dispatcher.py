@@ -4,8 +4,9 @@ A provider hands over a fully built body, a function that makes the (signed) hea
 attempt, and a :class:`RetryPolicy`. Each attempt runs as a scheduler job, so retries follow the
 emulated clock: on a manual clock a three-day retry schedule runs in milliseconds. Every attempt
 is kept on the :class:`Delivery` and written to the journal (time, URL, HTTP status or error,
-latency, next retry). A delivery ends ``delivered`` or ``exhausted`` with its reason; nothing is
-dropped silently.
+latency, next retry, attempt n of max). A delivery ends ``delivered`` or ``exhausted`` with its
+reason; nothing is dropped silently. A provider may say what caused a webhook (``cause``: a
+status change, an inbound message); it is journaled with ``webhook_queued``.
 """
 
 from __future__ import annotations
@@ -140,8 +141,9 @@ class Dispatcher:
 
     def submit(self, *, provider: str, kind: str, url: str, body: bytes, policy: RetryPolicy,
                headers: HeaderFn, message_id: str | None = None,
-               on_response: ResponseHook | None = None) -> Delivery:
-        """Queue a webhook; its first attempt falls due now."""
+               on_response: ResponseHook | None = None, cause: str | None = None) -> Delivery:
+        """Queue a webhook; its first attempt falls due now. ``cause``: what fired it, in a
+        few words (``status 200 Delivered``), for the journal."""
         now = self.clock.now()
         seq = self.last_seq = next(self._ids)
         delivery = Delivery(
@@ -151,7 +153,8 @@ class Dispatcher:
         )
         self._deliveries[delivery.id] = delivery
         self.journal.record("webhook_queued", provider, delivery=delivery.id, webhook=kind,
-                            url=url, message_id=message_id)
+                            url=url, message_id=message_id, cause=cause,
+                            max_attempts=policy.max_attempts)
         self.scheduler.call_at(now, lambda: self._attempt(delivery), f"webhook {delivery.id}")
         return delivery
 
@@ -204,7 +207,8 @@ class Dispatcher:
             delivery.reason = f"{attempt.number} attempts failed; last: {last}"
         self.journal.record("webhook_attempt", delivery.provider, delivery=delivery.id,
                             webhook=delivery.kind, attempt=attempt.to_json(),
-                            state=delivery.state)
+                            max_attempts=delivery.policy.max_attempts, state=delivery.state,
+                            message_id=delivery.message_id)
         if delivery.state == "exhausted":
             self.journal.record("webhook_exhausted", delivery.provider, delivery=delivery.id,
                                 webhook=delivery.kind, url=delivery.url, reason=delivery.reason)

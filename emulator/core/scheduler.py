@@ -110,11 +110,13 @@ class Scheduler:
             ran += 1
         return ran
 
-    async def advance(self, seconds: float) -> int:
+    async def advance(self, seconds: float,
+                      started: Callable[[float], object] | None = None) -> int:
         """Manual clock only: move ``seconds`` forward running everything that falls due.
 
         Returns the number of jobs run. Jobs queued by running jobs are run too if they fall due
-        before the target time.
+        before the target time. ``started(target)`` is called once the advance is sure to run,
+        before its first job (the control API journals it there, ahead of what it causes).
         """
         clock = self.clock
         if not isinstance(clock, ManualClock):
@@ -123,6 +125,8 @@ class Scheduler:
             raise AdvanceBusy("the clock is already being advanced")
         async with self._lock:
             target = clock.now() + max(0.0, seconds)
+            if started is not None:
+                started(target)
             ran = await self._run_until(target, clock)
             clock.set(target)
             return ran

@@ -4,19 +4,42 @@ A provider is a sub-package of :mod:`emulator.providers` whose ``__init__`` expo
 a :class:`Provider` subclass. The application finds it by scanning the package, so adding a
 provider means adding a folder (plus its schemas under ``schemas/<name>/``); the core never
 names one.
+
+A provider's handlers may hand extra detail for the journal's ``api_call`` entry of a request
+with :func:`annotate` on the response they return: ``code`` (the provider's own status or error
+code), ``reason`` (why a request was refused, in a few words), ``note`` (a hint about a common
+mistake) and ``message_ids``. The application's middleware copies it into the entry, where the
+control API and the log lines read it; the wire answer is not touched.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from aiohttp import web
 
 from emulator.core.context import Context
 from emulator.providers.vocabulary import Vocabulary
 from emulator.providers.webhooks import WebhookKind
+
+#: where :func:`annotate` keeps a response's detail for the ``api_call`` entry
+API_DETAIL: Any = (web.ResponseKey("api_detail", dict) if hasattr(web, "ResponseKey")
+                   else "sms_emulator.api_detail")  # aiohttp < 3.12 has no ResponseKey
+
+
+_Response = TypeVar("_Response", bound=web.StreamResponse)
+
+
+def annotate(response: _Response, **detail: Any) -> _Response:
+    """Add ``detail`` (``code``, ``reason``, ``note``, ``message_ids``) to the ``api_call``
+    journal entry of the request ``response`` answers; ``None`` values are left out."""
+    found = response.get(API_DETAIL)
+    if found is None:
+        found = response[API_DETAIL] = {}
+    found.update((key, value) for key, value in detail.items() if value is not None)
+    return response
 
 
 class InboundError(ValueError):

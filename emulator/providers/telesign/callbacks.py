@@ -51,7 +51,7 @@ def signed_headers(*, customer_id: str, api_key: str, body: bytes, at: float,
 
 
 def send(ctx: Context, *, kind: str, url: str, payload: dict[str, Any],
-         message_id: str | None) -> Delivery:
+         message_id: str | None, cause: str | None = None) -> Delivery:
     section = ctx.config.section("telesign")
     policy = POLICY_2XX if section["callbacks"]["success"] == "2xx" else POLICY_200
 
@@ -62,4 +62,5 @@ def send(ctx: Context, *, kind: str, url: str, payload: dict[str, Any],
                               x_ts_authorization=current["callbacks"]["x_ts_authorization"])
 
     return ctx.dispatcher.submit(provider="telesign", kind=kind, url=url, body=encode(payload),
-                                 policy=policy, headers=headers, message_id=message_id)
+                                 policy=policy, headers=headers, message_id=message_id,
+                                 cause=cause)

@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from emulator.providers.base import annotate
+
 ERRORS: dict[int, tuple[int, str]] = {
     10000: (500, "System Unavailable, Please try again later."),
     10002: (401, "'x-ts-nonce' header value has been used recently"),
@@ -51,11 +53,14 @@ HTTP_TO_CODE = {400: -40006, 404: -40004, 405: -40005, 413: -40006}
 
 
 class TelesignError(Exception):
-    """Raised inside a handler; the route turns it into the error response."""
+    """Raised inside a handler; the route turns it into the error response. ``reason`` says
+    which check failed, for the journal and the log (never sent); ``extra`` goes into the
+    body."""
 
-    def __init__(self, code: int, **extra: Any) -> None:
+    def __init__(self, code: int, *, reason: str | None = None, **extra: Any) -> None:
         super().__init__(ERRORS[code][1])
         self.code = code
+        self.reason = reason
         self.extra = extra
 
 
@@ -70,8 +75,11 @@ def error_body(code: int, updated_on: str, **extra: Any) -> dict[str, Any]:
 
 
 def error_response(code: int, updated_on: str, http_status: int | None = None,
-                   **extra: Any) -> web.Response:
-    """The error body with the code's documented HTTP status (or ``http_status`` if given)."""
-    return web.Response(status=http_status or ERRORS[code][0],
-                        text=json.dumps(error_body(code, updated_on, **extra)),
-                        content_type="application/json", headers={"Allow": "GET,POST"})
+                   reason: str | None = None, **extra: Any) -> web.Response:
+    """The error body with the code's documented HTTP status (or ``http_status`` if given);
+    the code and ``reason`` (default: the description) are put on the journal entry."""
+    response = web.Response(status=http_status or ERRORS[code][0],
+                            text=json.dumps(error_body(code, updated_on, **extra)),
+                            content_type="application/json", headers={"Allow": "GET,POST"})
+    annotate(response, code=code, reason=reason or ERRORS[code][1])
+    return response

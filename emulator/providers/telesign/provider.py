@@ -123,7 +123,8 @@ class TelesignProvider(Provider):
 
     def error_response(self, http_status: int, reason: str) -> web.Response:
         code = HTTP_TO_CODE.get(http_status, -40006 if http_status < 500 else 10000)
-        return error_response(code, iso_micro_z(self.ctx.clock.now()), http_status=http_status)
+        return error_response(code, iso_micro_z(self.ctx.clock.now()), http_status=http_status,
+                              reason=reason)
 
     def banner(self) -> list[str]:
         return [
@@ -193,17 +194,18 @@ class TelesignProvider(Provider):
         if message.details.get("auto_response"):
             return  # Telesign's own compliance reply: the customer gets no report of it
         if status.final or self.section["callbacks"]["intermediate"]:
-            self._delivery_report(message)
+            self._delivery_report(message, f"status {code} {status.description}")
 
-    def _delivery_report(self, message: Message) -> None:
+    def _delivery_report(self, message: Message, cause: str) -> None:
         url = message.details.get("callback_url") or self.section["callback_url"]
         if not url:
             self.ctx.journal.record("callback_skipped", self.name, message_id=message.id,
+                                    webhook="delivery_report", cause=cause,
                                     reason="no callback_url on the request or the account")
             return
         payload = payloads.delivery_callback(message, self.timestamp_style)
         callbacks.send(self.ctx, kind="delivery_report", url=url, payload=payload,
-                       message_id=message.id)
+                       message_id=message.id, cause=cause)
 
     # -- inbound messages -------------------------------------------------------------------
     async def inbound(self, document: dict[str, Any]) -> list[Message]:
@@ -223,13 +225,16 @@ class TelesignProvider(Provider):
                      "iso_country_code": mo.country, "payload": payload},
         ))
         self.ctx.journal.record("inbound_message", self.name, message_id=reference_id,
-                                channel=mo.channel, action=mo.match.action)
+                                channel=mo.channel, action=mo.match.action,
+                                **{"from": mo.sender, "to": mo.to})
         url = section["mo_callback_urls"].get(mo.channel) or section["callback_url"]
+        cause = f"inbound {mo.channel}"
         if url:
             callbacks.send(self.ctx, kind=f"mo_{mo.channel}", url=url, payload=payload,
-                           message_id=reference_id)
+                           message_id=reference_id, cause=cause)
         else:
             self.ctx.journal.record("callback_skipped", self.name, message_id=reference_id,
+                                    webhook=f"mo_{mo.channel}", cause=cause,
                                     reason=f"no mo_callback_urls.{mo.channel} or callback_url")
         created = [message]
         if mo.channel == "sms" and mo.match.keyword is not None:

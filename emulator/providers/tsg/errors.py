@@ -17,6 +17,8 @@ import json
 
 from aiohttp import web
 
+from emulator.providers.base import annotate
+
 NOT_FOUND_MESSAGE = "Resource not found. Are you using the right HTTP verb?"
 
 _IDS = {401: "unauthenticated", 403: "unauthorized", 404: "not_found", 422: "invalid_parameter",
@@ -24,18 +26,22 @@ _IDS = {401: "unauthenticated", 403: "unauthorized", 404: "not_found", 422: "inv
 
 
 class TsgError(Exception):
-    """Raised inside a handler; the route turns it into the error response."""
+    """Raised inside a handler; the route turns it into the error response. ``reason`` says
+    what was wrong when the message does not (for the journal and the log, never sent)."""
 
-    def __init__(self, status: int, message: str, error_id: str | None = None) -> None:
+    def __init__(self, status: int, message: str, error_id: str | None = None,
+                 reason: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.id = error_id or _IDS.get(status, "server_error" if status >= 500 else "invalid")
         self.message = message
+        self.reason = reason
 
 
-def unauthenticated() -> TsgError:
+def unauthenticated(reason: str | None = None) -> TsgError:
     return TsgError(401, "Request failed because the user is not authenticated. Send "
-                         "'Authorization: Bearer <api_key>' with your messaging API key.")
+                         "'Authorization: Bearer <api_key>' with your messaging API key.",
+                    reason=reason)
 
 
 def not_found(what: str | None = None) -> TsgError:
@@ -61,5 +67,8 @@ def body(error: TsgError) -> dict[str, list[dict[str, str]]]:
 
 
 def response(error: TsgError, request_id: str) -> web.Response:
-    return web.Response(status=error.status, text=json.dumps(body(error)),
-                        content_type="application/json", headers={"X-Request-Id": request_id})
+    """The error answer; its id and reason (default: the message) go on the journal entry."""
+    answer = web.Response(status=error.status, text=json.dumps(body(error)),
+                          content_type="application/json", headers={"X-Request-Id": request_id})
+    annotate(answer, code=error.id, reason=error.reason or error.message)
+    return answer

@@ -256,7 +256,7 @@ class TsgProvider(Provider):
             error_code=statuses.error_code(status, self.section["delivery_error_codes"]),
             style=self.style)
         webhooks.send(self.ctx, kind="sms_dlr", did=message.from_ or "", payload=payload,
-                      message_id=message.id)
+                      message_id=message.id, cause=f"status {status}")
 
     # -- number configuration ---------------------------------------------------------------
     def configure_number(self, request: NumberWebhook) -> dict[str, Any]:
@@ -280,7 +280,8 @@ class TsgProvider(Provider):
         message = self._store(direction="inbound", sender=mo.sender, to=mo.to,
                               segmented=mo.segmented, registered_delivery=0, origin="end_user")
         self.ctx.journal.record("inbound_message", self.name, message_id=message.id,
-                                to=mo.to, parts=mo.segmented.count)
+                                channel="sms", to=mo.to, parts=mo.segmented.count,
+                                **{"from": mo.sender})
 
         created = [message]
 
@@ -291,7 +292,7 @@ class TsgProvider(Provider):
 
         webhooks.send(self.ctx, kind="sms", did=mo.to,
                       payload=payloads.message_object(message, self.style),
-                      message_id=message.id, on_response=answered)
+                      message_id=message.id, on_response=answered, cause="inbound sms")
         return created
 
     def _auto_reply(self, original: Message, delivery: Delivery, body: bytes) -> Message | None:

@@ -4,6 +4,8 @@ API, ``sms.tsgglobal.world``) and ``POST /v1/sms/webhook`` (number configuration
 
 Every answer is JSON with an ``X-Request-Id`` header, as TSG documents; every request needs
 ``Authorization: Bearer <api_key>``. The send answer is HTTP 200 (the document shows no status).
+The message ids of an answer, and an error's id and reason, go on the journal's ``api_call``
+entry (:func:`~emulator.providers.base.annotate`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from emulator.config import ConfigError
+from emulator.providers.base import annotate
 from emulator.providers.tsg import errors, payloads, validation
 from emulator.providers.tsg.auth import check_bearer
 from emulator.providers.tsg.errors import TsgError
@@ -44,7 +47,8 @@ def build_routes(provider: TsgProvider) -> list[web.AbstractRouteDef]:
         except TsgError as error:
             return fail(error, request)
         messages = provider.send(send)
-        return answer(payloads.send_response(messages, provider.style))
+        return annotate(answer(payloads.send_response(messages, provider.style)),
+                        message_ids=[m.id for m in messages])
 
     async def get_message(request: web.Request) -> web.Response:
         try:
@@ -52,7 +56,8 @@ def build_routes(provider: TsgProvider) -> list[web.AbstractRouteDef]:
             message, part = provider.find(request.match_info["id"])
         except TsgError as error:
             return fail(error, request)
-        return answer(payloads.message_object(message, provider.style, part))
+        return annotate(answer(payloads.message_object(message, provider.style, part)),
+                        message_ids=[message.id])
 
     async def number_webhook(request: web.Request) -> web.Response:
         raw = await request.read()

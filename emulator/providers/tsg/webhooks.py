@@ -53,13 +53,13 @@ def webhook_headers(x_api_key: str | None) -> dict[str, str]:
 
 
 def send(ctx: Context, *, kind: str, did: str, payload: dict[str, Any], message_id: str,
-         on_response: ResponseHook | None = None) -> Delivery | None:
+         on_response: ResponseHook | None = None, cause: str | None = None) -> Delivery | None:
     """Queue ``payload`` for ``did``'s webhook; ``None`` (and a journal entry) if it has none."""
     number = ctx.config.section("tsg")["numbers"].get(did)
     reason = skip_reason(number, did)
     if reason is not None or number is None:
         ctx.journal.record("webhook_skipped", "tsg", message_id=message_id, webhook=kind,
-                           reason=reason)
+                           cause=cause, reason=reason)
         return None
 
     def headers(body: bytes, at: float) -> dict[str, str]:
@@ -68,4 +68,4 @@ def send(ctx: Context, *, kind: str, did: str, payload: dict[str, Any], message_
 
     return ctx.dispatcher.submit(provider="tsg", kind=kind, url=number["webhook_url"],
                                  body=encode(payload), policy=POLICY, headers=headers,
-                                 message_id=message_id, on_response=on_response)
+                                 message_id=message_id, on_response=on_response, cause=cause)
