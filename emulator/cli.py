@@ -1,4 +1,5 @@
-"""Command line: ``sms-emulator serve | replay | validate | fuzz`` (also ``python -m emulator``).
+"""Command line: ``sms-emulator serve | replay | validate | fuzz | example-sut`` (also
+``python -m emulator``).
 
 ``serve`` lives here; every other command is a module with ``register(subparsers)``, which adds
 its parser and sets ``func`` (called with the parsed arguments, returning the exit status), so a

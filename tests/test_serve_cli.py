@@ -192,6 +192,8 @@ async def test_serve_asks_for_sut_when_the_scenario_needs_it() -> None:
     ("SMS_EMULATOR_CLOCK", "bogus", "SMS_EMULATOR_CLOCK: 'bogus' is not a clock mode"),
     ("SMS_EMULATOR_SPEED", "0", "SMS_EMULATOR_SPEED: '0' must be a number greater than 0"),
     ("SMS_EMULATOR_SEED", "-3", "SMS_EMULATOR_SEED: '-3' is not a whole number"),
+    ("SMS_EMULATOR_LOG_FORMAT", "xml", "SMS_EMULATOR_LOG_FORMAT: 'xml' is not a log format"),
+    ("SMS_EMULATOR_QUIET", "maybe", "SMS_EMULATOR_QUIET: 'maybe' is not a yes/no value"),
 ])
 def test_a_bad_environment_variable_is_named(monkeypatch, capsys, variable: str, value: str,
                                              expected: str) -> None:

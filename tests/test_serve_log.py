@@ -105,16 +105,3 @@ def test_the_log_format_comes_from_the_environment_too(monkeypatch) -> None:
     monkeypatch.setenv("SMS_EMULATOR_LOG_FORMAT", "json")
     assert build_parser().parse_args(["serve"]).log_format == "json"
     assert build_parser().parse_args(["serve", "--log-format", "text"]).log_format == "text"
-
-
-@pytest.mark.parametrize(("variable", "value", "expected"), [
-    ("SMS_EMULATOR_LOG_FORMAT", "xml", "SMS_EMULATOR_LOG_FORMAT: 'xml' is not a log format"),
-    ("SMS_EMULATOR_QUIET", "maybe", "SMS_EMULATOR_QUIET: 'maybe' is not a yes/no value"),
-])
-def test_a_bad_log_variable_is_named(monkeypatch, capsys, variable: str, value: str,
-                                     expected: str) -> None:
-    from emulator.cli import main
-
-    monkeypatch.setenv(variable, value)
-    assert main(["serve"]) == 2
-    assert expected in capsys.readouterr().err
