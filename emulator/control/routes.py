@@ -18,6 +18,7 @@ from emulator.core import strictjson
 from emulator.core.clock import ManualClock
 from emulator.core.context import Context
 from emulator.core.scheduler import AdvanceBusy
+from emulator.core.store import DIRECTIONS
 from emulator.core.timefmt import in_range, iso_micro_z, parse_iso
 from emulator.providers.base import InboundError, Provider
 from emulator.schema_messages import show
@@ -88,8 +89,8 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
 
     async def list_messages(request: web.Request) -> web.Response:
         filters = _filters(request, ("provider", "direction", "to", "from", "origin", "channel"))
-        if "direction" in filters and filters["direction"] not in ("inbound", "outbound"):
-            raise ControlError(400, "direction must be inbound or outbound", "direction")
+        if "direction" in filters and filters["direction"] not in DIRECTIONS:
+            raise ControlError(400, f"direction must be {' or '.join(DIRECTIONS)}", "direction")
         if "from" in filters:
             filters["from_"] = filters.pop("from")
         messages = ctx.store.list(**filters, since=_since(request))
