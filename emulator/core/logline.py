@@ -97,7 +97,8 @@ def _join(*parts: str | None) -> str:
     return " ".join(part for part in parts if part)
 
 
-def _short(value: Any, limit: int = 80) -> str:
+def short(value: Any, limit: int = 80) -> str:
+    """``value`` as text (JSON unless a string), cut to ``limit`` characters with ``...``."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
                                                            default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -215,7 +216,7 @@ _FORMATS: dict[str, Callable[[dict[str, Any], bool], str]] = {
 
 
 def _generic(entry: Entry) -> str:
-    fields = " ".join(f"{key}={_short(value)}" for key, value in entry.detail.items()
+    fields = " ".join(f"{key}={short(value)}" for key, value in entry.detail.items()
                       if key not in BODY_FIELDS and value is not None)
     return _join(entry.kind.replace("_", " "), fields)
 

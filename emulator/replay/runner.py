@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl
 import aiohttp
 
 from emulator.config import deep_merge
+from emulator.core.logline import short
 from emulator.core.timefmt import iso_micro_z, parse_iso
 from emulator.replay import values
 from emulator.replay.control import ControlClient, ControlFailure
@@ -110,13 +111,8 @@ def _json_or_none(text: str | None) -> Any:
 
 def _journal_line(entry: dict[str, Any]) -> str:
     skip = {"seq", "at", "kind", "provider"}
-    detail = " ".join(f"{key}={_short(value)}" for key, value in entry.items() if key not in skip)
+    detail = " ".join(f"{key}={short(value)}" for key, value in entry.items() if key not in skip)
     return f"#{entry['seq']} {entry['at']} {entry['kind']} {entry.get('provider') or '-'} {detail}"
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Runner:
@@ -193,7 +189,7 @@ class Runner:
             value = values.dig(outcome, path)
             if value is values.MISSING:
                 raise StepFailed(f"a value at {path!r} to capture as {name}",
-                                 f"nothing there in {_short(outcome, 300)}")
+                                 f"nothing there in {short(outcome, 300)}")
             self.vars.values[name] = value
 
     def _since(self, spec: dict[str, Any]) -> dict[str, int]:
@@ -269,7 +265,7 @@ class Runner:
         if (status not in wanted) if wanted else not 200 <= status < 300:
             raise StepFailed(f"{method} {url} to answer "
                              + ("/".join(map(str, wanted)) if wanted else "2xx"),
-                             f"HTTP {status}: {_short(text, 300)}")
+                             f"HTTP {status}: {short(text, 300)}")
         answer = _json_or_none(text)
         problems = values.mismatches(spec["match"], answer) if "match" in spec else []
         if problems:
@@ -354,7 +350,7 @@ class Runner:
 
         async def check():
             found, _ = await matching()
-            calls = [f"{c['method']} {c['path']} {_short(c['params'], 200)}" for c in found]
+            calls = [f"{c['method']} {c['path']} {short(c['params'], 200)}" for c in found]
             return not found, None, f"{len(found)} call(s): " + " | ".join(calls[:5])
 
         await self._never(check, values.duration(spec.get("within", 0)), expected)
@@ -426,7 +422,7 @@ class Runner:
                 if "status" in spec:
                     problems += values.mismatches(spec["status"], message["status"], "status")
                 summary = (f"{message['id']} {message['origin']} to {message['to']} "
-                           f"status {message['status']} text {_short(message['text'], 60)!r}")
+                           f"status {message['status']} text {short(message['text'], 60)!r}")
                 if problems:
                     seen.append(f"{summary}: " + "; ".join(problems))
                 else:

@@ -31,6 +31,7 @@ from aiohttp import web
 from emulator.core.timefmt import parse_http_date
 from emulator.providers.telesign import signing
 from emulator.providers.telesign.errors import TelesignError
+from emulator.schema_messages import show
 
 MAX_NONCE_LENGTH = 64
 
@@ -86,13 +87,13 @@ class Verifier:
         if scheme == "TSA":
             raise TelesignError(10028, reason="TSA credentials have no ':' between customer id "
                                               "and signature")
-        raise TelesignError(10028, reason=f"Authorization scheme {scheme[:20]!r} is neither "
+        raise TelesignError(10028, reason=f"Authorization scheme {show(scheme, 20)} is neither "
                                           "'Basic' nor 'TSA'")
 
     def _check_customer(self, customer_id: str) -> Account:
         account = self._account()
         if customer_id.strip().lower() != account.customer_id.lower():
-            raise TelesignError(10015, reason=f"customer id {customer_id.strip()[:64]!r} is "
+            raise TelesignError(10015, reason=f"customer id {show(customer_id.strip(), 64)} is "
                                               "not the configured one")
         return account
 
@@ -117,7 +118,7 @@ class Verifier:
         auth_method = headers.get("x-ts-auth-method", "")
         if auth_method.upper() not in signing.DIGESTS:
             raise TelesignError(10006, reason=(
-                f"x-ts-auth-method {auth_method[:30]!r} is not HMAC-SHA256 or HMAC-SHA1"
+                f"x-ts-auth-method {show(auth_method, 30)} is not HMAC-SHA256 or HMAC-SHA1"
                 if auth_method else "no x-ts-auth-method header"))
 
         date_header = headers.get("Date")
@@ -128,7 +129,7 @@ class Verifier:
         date_name = "x-ts-date" if x_ts_date else "Date"
         sent_at = parse_http_date(used_date)
         if sent_at is None:
-            raise TelesignError(10005, reason=f"{date_name} {used_date[:40]!r} is not an "
+            raise TelesignError(10005, reason=f"{date_name} {show(used_date, 40)} is not an "
                                               "RFC 1123 date")
         now = self._wall()
         skew = float(settings["date_skew_seconds"])

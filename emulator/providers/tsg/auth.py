@@ -12,6 +12,7 @@ import hmac
 from aiohttp import web
 
 from emulator.providers.tsg.errors import unauthenticated
+from emulator.schema_messages import show
 
 
 def check_bearer(request: web.Request, api_key: str) -> None:
@@ -21,7 +22,7 @@ def check_bearer(request: web.Request, api_key: str) -> None:
         raise unauthenticated("no Authorization header")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer":
-        raise unauthenticated(f"Authorization scheme {scheme[:20]!r} is not Bearer")
+        raise unauthenticated(f"Authorization scheme {show(scheme, 20)} is not Bearer")
     # bytes as received (aiohttp keeps non-UTF-8 bytes as surrogates): any token compares
     given = token.strip().encode("utf-8", "surrogateescape")
     if not hmac.compare_digest(given, api_key.encode()):
