@@ -3,7 +3,8 @@
 Two layers:
 
 - :class:`Settings`: how this process runs (host, port, clock, speed, seed, start time, log
-  format, quiet); set by command-line flags or ``SMS_EMULATOR_*`` environment variables.
+  format, quiet, connection limits and timeouts); set by command-line flags or
+  ``SMS_EMULATOR_*`` environment variables.
 - :class:`Config`: the configuration document of DESIGN.md (accounts, webhook URLs, lifecycle
   rules), the same shape in a ``--config`` YAML file, ``GET /_emulator/config`` and the JSON
   that ``PATCH /_emulator/config`` deep-merges in. Each top-level section is validated by its JSON
@@ -54,6 +55,17 @@ class Settings:
     log_format: str = "text"
     #: ``serve`` prints the banner but no event lines
     quiet: bool = False
+    # connections (:mod:`emulator.server`); real seconds, whatever the emulated clock does
+    #: connections open at once; one more is answered 503 and closed
+    max_connections: int = 1000
+    #: a request's headers must arrive in full this soon after connecting or its first byte
+    header_timeout: float = 10.0
+    #: a request's body must arrive in full this soon after its headers (else 408)
+    body_timeout: float = 30.0
+    #: an idle keep-alive connection is closed after this long
+    keepalive_timeout: float = 30.0
+    #: on Ctrl-C or SIGTERM, how long requests in flight get before they are cancelled
+    shutdown_timeout: float = 2.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -109,6 +121,12 @@ def _flag(text: str) -> bool:
     raise ValueError("is not a yes/no value (1, true, yes, on or 0, false, no, off)")
 
 
+def count(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError("is not a whole number >= 1")
+    return int(text)
+
+
 def _seed(text: str) -> int:
     if not text.strip().isdigit():
         raise ValueError("is not a whole number >= 0")
@@ -124,6 +142,11 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMS_EMULATOR_CONFIG": ("config_path", str),
     "SMS_EMULATOR_LOG_FORMAT": ("log_format", _log_format),
     "SMS_EMULATOR_QUIET": ("quiet", _flag),
+    "SMS_EMULATOR_MAX_CONNECTIONS": ("max_connections", count),
+    "SMS_EMULATOR_HEADER_TIMEOUT": ("header_timeout", positive),
+    "SMS_EMULATOR_BODY_TIMEOUT": ("body_timeout", positive),
+    "SMS_EMULATOR_KEEPALIVE_TIMEOUT": ("keepalive_timeout", positive),
+    "SMS_EMULATOR_SHUTDOWN_TIMEOUT": ("shutdown_timeout", positive),
 }
 
 
