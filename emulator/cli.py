@@ -31,6 +31,7 @@ from emulator.app import CONTEXT, PROVIDERS
 from emulator.config import (
     ConfigError,
     Settings,
+    count,
     deep_merge,
     load_config_file,
     port_number,
@@ -38,6 +39,7 @@ from emulator.config import (
 )
 from emulator.core.timefmt import in_range, parse_iso
 from emulator.embedded import running
+from emulator.server import raise_open_file_limit, warn_if_limit_too_low
 
 
 def _start_time(value: str) -> float:
@@ -103,6 +105,18 @@ def build_parser() -> argparse.ArgumentParser:
                             "object a line")
     serve.add_argument("--quiet", action="store_true", default=defaults.quiet,
                        help="print the banner but no event lines")
+    limits = serve.add_argument_group("connections (real seconds, whatever the clock does)")
+    limits.add_argument("--max-connections", type=argument_type(count), metavar="N",
+                        default=defaults.max_connections,
+                        help="connections open at once; more are answered 503 "
+                             "(default %(default)s)")
+    for name, meaning in (("header", "a request's headers must arrive in full within"),
+                          ("body", "a request's body must arrive in full within (else 408)"),
+                          ("keepalive", "an idle keep-alive connection is closed after"),
+                          ("shutdown", "on Ctrl-C or SIGTERM, requests in flight get")):
+        limits.add_argument(f"--{name}-timeout", type=positive_number, metavar="SECONDS",
+                            default=getattr(defaults, f"{name}_timeout"),
+                            help=f"{meaning} SECONDS (default %(default)s)")
     serve.set_defaults(func=run_serve)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(commands)
@@ -129,20 +143,29 @@ def _banner(app: web.Application, url: str) -> str:
 
 
 async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
+    """Serve until Ctrl-C or SIGTERM, then stop within a few seconds whatever is in flight
+    (:mod:`emulator.embedded`) and say how many deliveries were left pending, counted after
+    the stop: an attempt cut short leaves its delivery pending. A second signal while
+    stopping changes nothing."""
+    warn_if_limit_too_low(settings.max_connections, raise_open_file_limit())
+    log = None if settings.quiet else sys.stdout
+    listening = False
     try:
-        log = None if settings.quiet else sys.stdout
         async with running(settings, document, log) as (app, url):
-            print(_banner(app, url), flush=True)
+            listening = True
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in (signal.SIGINT, signal.SIGTERM):  # before the banner says to press one
                 loop.add_signal_handler(sig, stop.set)
+            print(_banner(app, url), flush=True)
             await stop.wait()
-            pending = app[CONTEXT].dispatcher.pending
     except OSError as exc:
+        if listening:
+            raise
         print(f"sms-emulator: cannot listen on {settings.host}:{settings.port}: "
               f"{exc.strerror or exc}", file=sys.stderr)
         return 2
+    pending = app[CONTEXT].dispatcher.pending
     noun = "delivery was" if pending == 1 else "deliveries were"
     print(f"sms-emulator stopped; {pending} webhook {noun} still pending.", flush=True)
     return 0
@@ -151,7 +174,10 @@ async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     settings = Settings(host=args.host, port=args.port, clock=args.clock, speed=args.speed,
                         seed=args.seed, start=args.start, config_path=args.config,
-                        log_format=args.log_format, quiet=args.quiet)
+                        log_format=args.log_format, quiet=args.quiet,
+                        max_connections=args.max_connections, header_timeout=args.header_timeout,
+                        body_timeout=args.body_timeout, keepalive_timeout=args.keepalive_timeout,
+                        shutdown_timeout=args.shutdown_timeout)
     if hasattr(sys.stdout, "reconfigure"):  # a line never fails on a terminal's encoding
         sys.stdout.reconfigure(errors="backslashreplace")
     if settings.speed != 1.0 and settings.clock == "manual":
