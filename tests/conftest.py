@@ -118,6 +118,26 @@ async def emulator(aiohttp_server) -> Emulator:
         assert not broken, f"the emulator recorded internal errors: {broken}"
 
 
+@pytest.fixture
+async def emulator_with(aiohttp_server):
+    """Makes emulators like ``emulator`` with other :class:`Settings` fields, such as small
+    retention limits: ``emu = await emulator_with(max_messages=20)``."""
+    made: list[Emulator] = []
+
+    async def make(**settings: Any) -> Emulator:
+        app = build_app(Settings(clock="manual", seed=SEED, start=START, **settings))
+        emu = Emulator(await aiohttp_server(app), ClientSession(), app[CONTEXT])
+        made.append(emu)
+        return emu
+
+    yield make
+    for emu in made:
+        await emu.http.close()
+        broken = [e.to_json() for e in emu.ctx.journal.entries()
+                  if e.kind in ("job_error", "internal_error")]
+        assert not broken, f"the emulator recorded internal errors: {broken}"
+
+
 @dataclass
 class Received:
     method: str
