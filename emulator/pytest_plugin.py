@@ -135,6 +135,8 @@ class AsyncHelpers:
 
     def __init__(self, url: str) -> None:
         self._url = url
+        #: items the list helpers ask for per request (they read every page whatever it is)
+        self.page_size = PAGE_SIZE
 
     async def control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         """See :meth:`SmsEmulator.control`."""
@@ -166,7 +168,8 @@ class AsyncHelpers:
 
     async def _pages(self, path: str, key: str,
                      filters: dict[str, Any]) -> AsyncIterator[list[dict[str, Any]]]:
-        body = await self.control("GET", path, **{"limit": PAGE_SIZE, **_filters(filters)})
+        body = await self.control("GET", path,
+                                  **{"limit": self.page_size, **_filters(filters)})
         yield body[key]
         while body["next"]:
             body = await self.control("GET", body["next"])
@@ -230,6 +233,8 @@ class SmsEmulator:
         self.telesign_customer_id: str = telesign.get("customer_id", "")
         self.telesign_api_key: str = telesign.get("api_key", "")
         self.tsg_api_key: str = config.get("tsg", {}).get("api_key", "")
+        #: items the list helpers ask for per request (they read every page whatever it is)
+        self.page_size = PAGE_SIZE
         self.aio = AsyncHelpers(url)
 
     def control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
@@ -273,7 +278,7 @@ class SmsEmulator:
 
     def _pages(self, path: str, key: str, filters: dict[str, Any]) -> Iterator[list[Any]]:
         """The pages of a control API list, following ``next`` until there is none."""
-        body = self.control("GET", path, **{"limit": PAGE_SIZE, **_filters(filters)})
+        body = self.control("GET", path, **{"limit": self.page_size, **_filters(filters)})
         yield body[key]
         while body["next"]:
             body = self.control("GET", body["next"])

@@ -20,9 +20,12 @@ class ControlFailure(RuntimeError):
 
 
 class ControlClient:
-    def __init__(self, base_url: str, session: aiohttp.ClientSession) -> None:
+    def __init__(self, base_url: str, session: aiohttp.ClientSession,
+                 page_size: int = PAGE_SIZE) -> None:
         self.base_url = base_url.rstrip("/")
         self._session = session
+        #: items asked for per request when reading a whole list
+        self.page_size = page_size
 
     async def call(self, method: str, path: str, *, json: Any = None,
                    params: dict[str, Any] | None = None) -> Any:
@@ -44,7 +47,7 @@ class ControlClient:
     async def every(self, path: str, key: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
         """Every item of a paged list: the first page, then each ``next`` until there is
         none."""
-        body = await self.call("GET", path, params={"limit": PAGE_SIZE, **filters})
+        body = await self.call("GET", path, params={"limit": self.page_size, **filters})
         found = list(body[key])
         while body.get("next"):
             body = await self.call("GET", body["next"].removeprefix("/_emulator"))
