@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from emulator.core import logline
 from emulator.core.clock import ManualClock
 from emulator.core.journal import Journal
 from tests.conftest import API_KEY, CUSTOMER_ID, Emulator
@@ -188,6 +189,18 @@ async def test_finished_messages_go_oldest_first_and_pending_work_stays(
     assert (await emu.message(continuing["id"]))["status"] == "undelivered"
     [report] = (await emu.message(reported))["deliveries"]
     assert report["state"] == "exhausted"
+
+    # finished now, they go first in the next sweep; Telesign then knows the id no more
+    await tsg_send(emu, to=["15557000003", "15557000004", "15557000005"])
+    assert (await health(emu))["messages"] == {"kept": 18, "evicted": 21, "limit": 20}
+    for gone in (scheduled["id"], continuing["id"], reported):
+        assert (await emu.control("GET", f"/messages/{gone}"))[0] == 404
+    async with emu.http.get(f"{emu.url}/v1/messaging/{reported}",
+                            headers={"Authorization": BASIC}) as response:
+        assert response.status == 404
+        assert (await response.json())["status"]["code"] == 10017
+    [_, last] = [e for e in emu.ctx.journal.entries(kind="evicted")]
+    assert logline.event(last) == "emulator evicted store=messages evicted=3 kept=18 limit=20"
 
 
 # -- deliveries -------------------------------------------------------------------------------
