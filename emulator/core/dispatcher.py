@@ -16,12 +16,13 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import aiohttp
 
 from emulator.core.journal import Journal
-from emulator.core.paging import DEFAULT_LIMIT, SCAN_BUDGET, Page, take
+from emulator.core.paging import DEFAULT_LIMIT, SCAN_BUDGET, Page, matching, take
 from emulator.core.records import Records
 from emulator.core.retention import Retention
 from emulator.core.scheduler import Scheduler
@@ -270,20 +271,14 @@ class Dispatcher:
              budget: int = SCAN_BUDGET) -> Page[Delivery]:
         """Deliveries matching every given filter, newest first, queued after ``since`` and
         before ``before`` (both ``seq``; the page's cursor is the next page's ``before``)."""
-        wanted = [(name, value) for name, value in (
-            ("provider", provider), ("state", state), ("url", url),
-            ("message_id", message_id)) if value is not None]
-
-        def keep(d: Delivery) -> bool:
-            return all(getattr(d, name) == value for name, value in wanted)
-
+        keep = matching(provider=provider, state=state, url=url, message_id=message_id)
         if message_id is not None:  # a message has few deliveries: read them alone
             candidates: Iterable[Delivery] = (
                 d for d in reversed(self._by_message.get(message_id, []))
                 if since < d.seq and (before is None or d.seq < before))
         else:
             candidates = self._deliveries.newest_first(before, since)
-        return take(candidates, lambda d: d.seq, limit, keep if wanted else None, budget)
+        return take(candidates, attrgetter("seq"), limit, keep, budget)
 
     @property
     def kept(self) -> int:

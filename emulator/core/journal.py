@@ -32,10 +32,11 @@ import itertools
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from emulator.core.clock import Clock
-from emulator.core.paging import SCAN_BUDGET, Page, take
+from emulator.core.paging import SCAN_BUDGET, Page, matching, take
 from emulator.core.timefmt import iso_micro_z
 
 log = logging.getLogger("sms_emulator")
@@ -233,12 +234,8 @@ class Journal:
              limit: int = 100, budget: int = SCAN_BUDGET) -> Page[Entry]:
         """One page of :meth:`entries` (see :mod:`emulator.core.paging`): pass its cursor as
         ``since`` to continue."""
-        def keep(entry: Entry) -> bool:
-            return ((kind is None or entry.kind == kind)
-                    and (provider is None or entry.provider == provider))
-
-        return take(self._after(since), lambda e: e.seq, limit,
-                    None if kind is None and provider is None else keep, budget)
+        return take(self._after(since), attrgetter("seq"), limit,
+                    matching(kind=kind, provider=provider), budget)
 
     def __len__(self) -> int:
         return len(self._entries) - self._head

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from operator import attrgetter
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -47,3 +48,17 @@ def take(candidates: Iterable[T], seq: Callable[[T], int], limit: int,
             more = next(iterator, None) is not None
             return Page(items, seq(item) if more else None)
     return Page(items, None)
+
+
+def matching(**wanted: Any) -> Callable[[Any], bool] | None:
+    """A test that an item's attributes equal every ``wanted`` value that is not None (one
+    C-level attribute fetch and comparison an item); None when nothing is wanted."""
+    names = tuple(name for name, value in wanted.items() if value is not None)
+    if not names:
+        return None
+    values = tuple(wanted[name] for name in names)
+    fetch = attrgetter(*names)
+    if len(names) == 1:
+        value = values[0]
+        return lambda item: fetch(item) == value
+    return lambda item: fetch(item) == values

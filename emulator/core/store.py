@@ -10,10 +10,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from emulator.core.journal import Journal
-from emulator.core.paging import DEFAULT_LIMIT, SCAN_BUDGET, Page, take
+from emulator.core.paging import DEFAULT_LIMIT, SCAN_BUDGET, Page, matching, take
 from emulator.core.records import Records
 from emulator.core.retention import Retention
 from emulator.core.timefmt import iso_micro_z
@@ -90,6 +91,9 @@ class Message:
         }
 
 
+_seq = attrgetter("seq")
+
+
 def _finished(message: Message) -> bool:
     """Whether the provider is done with ``message`` (see :attr:`Message.lifecycle_pending`)."""
     if message.lifecycle_pending is None:
@@ -113,7 +117,7 @@ class Store:
     def __init__(self, journal: Journal | None = None,
                  max_messages: int = DEFAULT_MAX_MESSAGES,
                  busy: Callable[[str], bool] | None = None) -> None:
-        self._messages: Records[str, Message] = Records(lambda m: m.id, lambda m: m.seq)
+        self._messages: Records[str, Message] = Records(attrgetter("id"), _seq)
         self._aliases: dict[str, str] = {}
         self._aliases_of: dict[str, list[str]] = {}
         self._seq = itertools.count(1)
@@ -159,15 +163,9 @@ class Store:
              limit: int = DEFAULT_LIMIT, budget: int = SCAN_BUDGET) -> Page[Message]:
         """Messages matching every given filter, newest first, made after ``since`` and
         before ``before`` (both ``seq``; the page's cursor is the next page's ``before``)."""
-        wanted = [(name, value) for name, value in (
-            ("provider", provider), ("direction", direction), ("to", to), ("from_", from_),
-            ("origin", origin), ("channel", channel)) if value is not None]
-
-        def keep(m: Message) -> bool:
-            return all(getattr(m, name) == value for name, value in wanted)
-
-        return take(self._messages.newest_first(before, since), lambda m: m.seq, limit,
-                    keep if wanted else None, budget)
+        keep = matching(provider=provider, direction=direction, to=to, from_=from_,
+                        origin=origin, channel=channel)
+        return take(self._messages.newest_first(before, since), _seq, limit, keep, budget)
 
     def __len__(self) -> int:
         return len(self._messages)
