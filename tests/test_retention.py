@@ -5,6 +5,7 @@ counted in ``GET /_emulator/health`` and in the journal. Small limits are set pe
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from aiohttp import web
@@ -238,3 +239,12 @@ async def test_health_shows_the_default_limits(emulator: Emulator) -> None:
     assert retention["deliveries"] == {"kept": 0, "evicted": 0, "limit": 100_000}
     assert retention["journal"]["limit"] == 100_000
     assert retention["journal"]["field_limit"] == 64 * 1024
+
+
+async def test_the_emulators_own_long_answer_is_kept_whole(emulator: Emulator) -> None:
+    """A TSG send to 300 recipients answers some 180 KB: longer than the field limit (64 KiB
+    by default), and kept whole, so a scenario can capture from it."""
+    answer = await tsg_send(emulator, to=[f"1555300{n:04d}" for n in range(300)])
+    [entry] = await journal(emulator, kind="api_call")
+    assert len(entry["response"]) > 64 * 1024 and "truncated" not in entry
+    assert json.loads(entry["response"]) == answer

@@ -4,7 +4,8 @@ Requests in, status changes, webhook attempts and errors are entries with an emu
 and a sequence number (``seq``: 1, 2, 3, ... with no gaps, on across a reset). The control API,
 the replay reports and tests read it.
 
-It is bounded twice, so that neither many requests nor large ones grow it without end:
+It is bounded in entries, in bytes and per field, so that neither many requests nor large
+ones grow it without end:
 
 - in entries: the newest ``max_entries`` (default 100,000) are kept;
 - in bytes: the newest that fit in ``max_bytes`` (default 64 MiB) are kept. An entry's size is
@@ -15,6 +16,9 @@ It is bounded twice, so that neither many requests nor large ones grow it withou
   provider request, a TSG send to 1,000 recipients included) is cut to that length and ends
   with a visible marker, ``…[truncated: 1048576 bytes in all]``; the entry's ``truncated``
   field maps each cut field (``body``, ``attempt.response_body``) to its original length.
+  Fields of :data:`UNCUT_FIELDS` are never cut: ``response``, the emulator's own answer to an
+  API call, is bounded by the requests it accepts (a TSG send to 1,000 recipients answers
+  about 600 KB), and replay captures read it whole; it still counts toward the bytes.
 
 The oldest entries go first; ``dropped`` and ``dropped_bytes`` count what fell off the front
 (since the last :meth:`Journal.clear`), ``truncated`` how many fields were cut.
@@ -51,6 +55,8 @@ DEFAULT_MAX_FIELD_BYTES = 64 * 1024
 ENTRY_OVERHEAD = 400
 #: bytes counted per item of a list field or of an object field, beyond a text's length
 ITEM_OVERHEAD = 48
+#: fields kept whole whatever their length (see the module's docstring)
+UNCUT_FIELDS = frozenset({"response"})
 #: compact the list of entries once this many dropped slots sit at its front
 _COMPACT_AFTER = 4096
 
@@ -170,6 +176,8 @@ class Journal:
         limit = self.max_field_bytes
         cuts: dict[str, int] = {}
         for key, value in list(detail.items()):
+            if key in UNCUT_FIELDS:
+                continue
             if isinstance(value, str | bytes) and len(value) > limit:
                 cuts[key] = len(value)
                 detail[key] = _cut(value, limit)
@@ -179,8 +187,9 @@ class Journal:
                 if long:
                     cuts.update((f"{key}.{k}", len(v)) for k, v in long.items())
                     detail[key] = {**value, **{k: _cut(v, limit) for k, v in long.items()}}
-        detail["truncated"] = cuts
-        self.truncated += len(cuts)
+        if cuts:
+            detail["truncated"] = cuts
+            self.truncated += len(cuts)
 
     def _drop_oldest(self) -> None:
         """Drop from the front until both bounds hold; the newest entry always stays."""
