@@ -73,13 +73,17 @@ def build_config(document: dict[str, Any] | None = None) -> Config:
 
 def build_context(settings: Settings, config: Config) -> Context:
     clock = make_clock(settings.clock, settings.speed, settings.start)
-    journal = Journal(clock)
+    journal = Journal(clock, max_entries=settings.journal_max_entries,
+                      max_bytes=settings.journal_max_bytes,
+                      max_field_bytes=settings.journal_max_field_bytes)
     scheduler = Scheduler(clock, on_error=lambda label, exc: journal.record(
         "job_error", None, job=label, error=f"{type(exc).__name__}: {exc}"))
     dispatcher = Dispatcher(scheduler, journal,
-                            timeout=lambda: float(config.section("webhooks")["timeout_seconds"]))
+                            timeout=lambda: float(config.section("webhooks")["timeout_seconds"]),
+                            max_deliveries=settings.max_deliveries)
+    store = Store(journal, max_messages=settings.max_messages, busy=dispatcher.busy_for)
     return Context(settings=settings, config=config, clock=clock, scheduler=scheduler,
-                   store=Store(), journal=journal, dispatcher=dispatcher,
+                   store=store, journal=journal, dispatcher=dispatcher,
                    rng=SeededRandom(settings.seed))
 
 

@@ -26,6 +26,9 @@ from typing import Any
 import yaml
 
 from emulator import schemas
+from emulator.core import journal
+from emulator.core.dispatcher import DEFAULT_MAX_DELIVERIES
+from emulator.core.store import DEFAULT_MAX_MESSAGES
 from emulator.problems import Problems
 from emulator.schema_messages import field_name
 
@@ -66,6 +69,13 @@ class Settings:
     keepalive_timeout: float = 30.0
     #: on Ctrl-C or SIGTERM, how long requests in flight get before they are cancelled
     shutdown_timeout: float = 2.0
+    #: retention (README "Memory and retention"): finished messages and deliveries kept, and
+    #: the journal's bounds in entries, estimated bytes and bytes of one text field
+    max_messages: int = DEFAULT_MAX_MESSAGES
+    max_deliveries: int = DEFAULT_MAX_DELIVERIES
+    journal_max_entries: int = journal.DEFAULT_MAX_ENTRIES
+    journal_max_bytes: int = journal.DEFAULT_MAX_BYTES
+    journal_max_field_bytes: int = journal.DEFAULT_MAX_FIELD_BYTES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:

@@ -15,7 +15,9 @@ YAML configuration file for the session's emulator.
 Conventions of the helpers: times are timezone-aware UTC ``datetime`` objects (``now()``; the
 control API's own ISO 8601 text is ``now_iso()``), durations are seconds or a ``timedelta``,
 ``control()`` paths are relative to ``/_emulator`` (``"/clock"``; ``"/_emulator/clock"`` is
-accepted too), and a refused control call raises :class:`ControlFailure`.
+accepted too), and a refused control call raises :class:`ControlFailure`. The list helpers
+(``messages()``, ``deliveries()``, ``journal()``, ``wait_for_message()``) read every page of
+the control API's paged lists, following ``next``; ``control()`` returns one page as it is.
 
 The emulator prints nothing into the test output: its event lines go to Python logging (logger
 ``sms_emulator.events``, INFO), so ``pytest --log-level=INFO`` shows them in a failing test's
@@ -32,7 +34,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,7 +43,7 @@ import pytest
 from emulator.config import Settings, load_config_file
 from emulator.core.timefmt import parse_iso
 from emulator.embedded import running
-from emulator.replay.control import ControlClient, ControlFailure
+from emulator.replay.control import PAGE_SIZE, ControlClient, ControlFailure
 
 START = "2026-01-01T00:00:00Z"
 POLL_SECONDS = 0.01
@@ -133,6 +135,8 @@ class AsyncHelpers:
 
     def __init__(self, url: str) -> None:
         self._url = url
+        #: items the list helpers ask for per request (they read every page whatever it is)
+        self.page_size = PAGE_SIZE
 
     async def control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         """See :meth:`SmsEmulator.control`."""
@@ -162,19 +166,33 @@ class AsyncHelpers:
         document = _inbound(text, from_, to, provider, fields)
         return (await self.control("POST", "/inbound", document))["messages"]
 
+    async def _pages(self, path: str, key: str,
+                     filters: dict[str, Any]) -> AsyncIterator[list[dict[str, Any]]]:
+        body = await self.control("GET", path,
+                                  **{"limit": self.page_size, **_filters(filters)})
+        yield body[key]
+        while body["next"]:
+            body = await self.control("GET", body["next"])
+            yield body[key]
+
     async def messages(self, **filters: Any) -> list[dict[str, Any]]:
-        return (await self.control("GET", "/messages", **_filters(filters)))["messages"]
+        return [m async for page in self._pages("/messages", "messages", filters) for m in page]
 
     async def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
-        return (await self.control("GET", "/deliveries", **_filters(filters)))["deliveries"]
+        return [d async for page in self._pages("/deliveries", "deliveries", filters)
+                for d in page]
+
+    async def journal(self, **filters: Any) -> list[dict[str, Any]]:
+        return [e async for page in self._pages("/journal", "entries", filters) for e in page]
 
     async def wait_for_message(self, *, text: str | None = None, status: Any = None,
                                timeout: float = 5.0, **filters: Any) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
-            for message in await self.messages(**filters):
-                if _matches(message, text, status):
-                    return message
+            async for page in self._pages("/messages", "messages", dict(filters)):
+                for message in page:
+                    if _matches(message, text, status):
+                        return message
             if time.monotonic() >= deadline:
                 raise AssertionError(_no_message(text, status, filters, timeout))
             await asyncio.sleep(POLL_SECONDS)
@@ -215,6 +233,8 @@ class SmsEmulator:
         self.telesign_customer_id: str = telesign.get("customer_id", "")
         self.telesign_api_key: str = telesign.get("api_key", "")
         self.tsg_api_key: str = config.get("tsg", {}).get("api_key", "")
+        #: items the list helpers ask for per request (they read every page whatever it is)
+        self.page_size = PAGE_SIZE
         self.aio = AsyncHelpers(url)
 
     def control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
@@ -256,10 +276,19 @@ class SmsEmulator:
         document = _inbound(text, from_, to, provider, fields)
         return self.control("POST", "/inbound", document)["messages"]
 
+    def _pages(self, path: str, key: str, filters: dict[str, Any]) -> Iterator[list[Any]]:
+        """The pages of a control API list, following ``next`` until there is none."""
+        body = self.control("GET", path, **{"limit": self.page_size, **_filters(filters)})
+        yield body[key]
+        while body["next"]:
+            body = self.control("GET", body["next"])
+            yield body[key]
+
     def messages(self, **filters: Any) -> list[dict[str, Any]]:
-        """Messages, newest first; filters ``provider``, ``direction``, ``to``, ``from_``,
-        ``origin``, ``channel``, ``since`` (as ``GET /_emulator/messages``)."""
-        return self.control("GET", "/messages", **_filters(filters))["messages"]
+        """Every matching message, newest first (all pages); filters ``provider``,
+        ``direction``, ``to``, ``from_``, ``origin``, ``channel``, ``since`` (as
+        ``GET /_emulator/messages``)."""
+        return [m for page in self._pages("/messages", "messages", filters) for m in page]
 
     def message(self, message_id: str) -> dict[str, Any]:
         """One message (a Telesign reference id or a TSG message id) with its status history
@@ -267,9 +296,14 @@ class SmsEmulator:
         return self.control("GET", f"/messages/{message_id}")
 
     def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
-        """Webhook deliveries, newest first, with every attempt; filters ``provider``,
-        ``state``, ``url``, ``message_id``, ``since``."""
-        return self.control("GET", "/deliveries", **_filters(filters))["deliveries"]
+        """Every matching webhook delivery, newest first (all pages), with every attempt;
+        filters ``provider``, ``state``, ``url``, ``message_id``, ``since``."""
+        return [d for page in self._pages("/deliveries", "deliveries", filters) for d in page]
+
+    def journal(self, **filters: Any) -> list[dict[str, Any]]:
+        """Every matching journal entry, oldest first (all pages); filters ``kind``,
+        ``provider``, ``since``."""
+        return [e for page in self._pages("/journal", "entries", filters) for e in page]
 
     def wait_for_message(self, *, text: str | None = None, status: Any = None,
                          timeout: float = 5.0, **filters: Any) -> dict[str, Any]:
@@ -278,9 +312,10 @@ class SmsEmulator:
         it; fails the test if none comes. It does not move the clock."""
         deadline = time.monotonic() + timeout
         while True:
-            for message in self.messages(**filters):
-                if _matches(message, text, status):
-                    return message
+            for page in self._pages("/messages", "messages", dict(filters)):  # newest first
+                for message in page:
+                    if _matches(message, text, status):
+                        return message
             if time.monotonic() >= deadline:
                 raise AssertionError(_no_message(text, status, filters, timeout))
             time.sleep(POLL_SECONDS)

@@ -32,7 +32,7 @@ def assert_valid(schema: str, payload: Any) -> None:
 
 CONTROL_SCHEMAS = {"/health": "health", "/messages": "messages", "/deliveries": "deliveries",
                    "/clock": "clock", "/clock/advance": "clock", "/reset": "clock",
-                   "/journal": "journal", "/inbound": "messages"}
+                   "/journal": "journal", "/inbound": "inbound"}
 
 
 def assert_control_schema(path: str, status: int, body: Any) -> None:
@@ -113,6 +113,26 @@ async def emulator(aiohttp_server) -> Emulator:
     async with ClientSession() as http:
         emu = Emulator(server, http, app[CONTEXT])
         yield emu
+        broken = [e.to_json() for e in emu.ctx.journal.entries()
+                  if e.kind in ("job_error", "internal_error")]
+        assert not broken, f"the emulator recorded internal errors: {broken}"
+
+
+@pytest.fixture
+async def emulator_with(aiohttp_server):
+    """Makes emulators like ``emulator`` with other :class:`Settings` fields, such as small
+    retention limits: ``emu = await emulator_with(max_messages=20)``."""
+    made: list[Emulator] = []
+
+    async def make(**settings: Any) -> Emulator:
+        app = build_app(Settings(clock="manual", seed=SEED, start=START, **settings))
+        emu = Emulator(await aiohttp_server(app), ClientSession(), app[CONTEXT])
+        made.append(emu)
+        return emu
+
+    yield make
+    for emu in made:
+        await emu.http.close()
         broken = [e.to_json() for e in emu.ctx.journal.entries()
                   if e.kind in ("job_error", "internal_error")]
         assert not broken, f"the emulator recorded internal errors: {broken}"

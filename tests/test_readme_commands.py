@@ -28,7 +28,7 @@ async def run_example(emulator: Emulator, containing: str) -> object:
 
 async def test_the_telesign_inbound_example(emulator: Emulator) -> None:
     answer = await run_example(emulator, "localhost:8025/_emulator/inbound")
-    assert_valid("control/messages", answer)
+    assert_valid("control/inbound", answer)
     stop, reply = answer["messages"]
     assert (stop["direction"], stop["text"], stop["details"]["action"]) == (
         "inbound", "STOP", "stop")

@@ -202,7 +202,7 @@ async def test_the_opt_out_list_is_resettable(emulator: Emulator) -> None:
     assert body["removed"] == 1
     assert [o["phone_number"] for o in body["opt_outs"]] == [US_USER]
     status, body = await emulator.control("DELETE", "/telesign/opt-outs")
-    assert body == {"removed": 1, "opt_outs": []}
+    assert body == {"removed": 1, "opt_outs": [], "next": None}
     reference_id = await send(emulator, US_USER)
     await emulator.advance(10)
     assert await status_of(emulator, reference_id) == 200

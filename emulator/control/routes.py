@@ -1,7 +1,8 @@
 """Handlers of the ``/_emulator`` control API (contract in DESIGN.md).
 
 All answers are JSON. Errors are ``{"error": message, "field": name-or-null}`` with a 4xx
-status; a message always names the field at fault.
+status; a message always names the field at fault. Lists are paged (:mod:`.paging`): each
+answer holds at most ``limit`` items and ``next``, the path of the following page.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aiohttp import web
 
 from emulator import __version__
 from emulator.config import ConfigError
+from emulator.control import paging
 from emulator.core import strictjson
 from emulator.core.clock import ManualClock
 from emulator.core.context import Context
@@ -62,14 +64,12 @@ def _filters(request: web.Request, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: request.query[name] for name in names if name in request.query}
 
 
-def _since(request: web.Request) -> int:
+def _paged(request: web.Request) -> tuple[paging.PageQuery, int]:
+    """The page (``limit``, ``cursor``) and ``since`` asked for; a bad one is a 400 naming it."""
     try:
-        since = int(request.query.get("since", "0"))
-    except ValueError:
-        raise ControlError(400, "since must be a whole number", "since") from None
-    if since < 0:
-        raise ControlError(400, "since must be a whole number", "since")
-    return since
+        return paging.page_query(request), paging.since(request)
+    except paging.BadQuery as exc:
+        raise ControlError(400, str(exc), exc.field) from None
 
 
 def build_routes(ctx: Context, providers: dict[str, Provider],
@@ -84,8 +84,11 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
         return wrapper
 
     async def health(request: web.Request) -> web.Response:
+        retention = {"messages": ctx.store.retention.describe(len(ctx.store)),
+                     "deliveries": ctx.dispatcher.retention.describe(ctx.dispatcher.kept),
+                     "journal": ctx.journal.retention()}
         return web.json_response({"status": "ok", "version": __version__,
-                                  "providers": sorted(providers)})
+                                  "providers": sorted(providers), "retention": retention})
 
     async def list_messages(request: web.Request) -> web.Response:
         filters = _filters(request, ("provider", "direction", "to", "from", "origin", "channel"))
@@ -93,15 +96,17 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
             raise ControlError(400, f"direction must be {' or '.join(DIRECTIONS)}", "direction")
         if "from" in filters:
             filters["from_"] = filters.pop("from")
-        messages = ctx.store.list(**filters, since=_since(request))
-        return web.json_response({"messages": [m.to_json() for m in messages]})
+        query, since = _paged(request)
+        page = ctx.store.page(**filters, since=since, before=query.cursor, limit=query.limit)
+        return web.json_response({"messages": [m.to_json() for m in page.items],
+                                  "next": paging.next_link(request, page.cursor)})
 
     async def get_message(request: web.Request) -> web.Response:
         message = ctx.store.get(request.match_info["id"])
         if message is None:
             raise ControlError(404, f"no message with id {show(request.match_info['id'])}", "id")
         found = message.to_json()
-        found["deliveries"] = [d.to_json() for d in ctx.dispatcher.list(message_id=message.id)]
+        found["deliveries"] = [d.to_json() for d in ctx.dispatcher.for_message(message.id)]
         return web.json_response(found)
 
     async def inbound(request: web.Request) -> web.Response:
@@ -122,8 +127,11 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
 
     async def list_deliveries(request: web.Request) -> web.Response:
         filters = _filters(request, ("provider", "state", "url", "message_id"))
-        deliveries = ctx.dispatcher.list(**filters, since=_since(request))
-        return web.json_response({"deliveries": [d.to_json() for d in deliveries]})
+        query, since = _paged(request)
+        page = ctx.dispatcher.page(**filters, since=since, before=query.cursor,
+                                   limit=query.limit)
+        return web.json_response({"deliveries": [d.to_json() for d in page.items],
+                                  "next": paging.next_link(request, page.cursor)})
 
     async def get_delivery(request: web.Request) -> web.Response:
         delivery = ctx.dispatcher.get(request.match_info["id"])
@@ -132,11 +140,15 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
         return web.json_response(delivery.to_json())
 
     async def journal(request: web.Request) -> web.Response:
-        entries = ctx.journal.entries(kind=request.query.get("kind"),
-                                      provider=request.query.get("provider"),
-                                      since=_since(request))
-        return web.json_response({"entries": [e.to_json() for e in entries],
-                                  "dropped": ctx.journal.dropped})
+        """Oldest first; the cursor is a lower bound like ``since`` (the later of the two
+        applies)."""
+        query, since = _paged(request)
+        page = ctx.journal.page(kind=request.query.get("kind"),
+                                provider=request.query.get("provider"),
+                                since=max(since, query.cursor or 0), limit=query.limit)
+        return web.json_response({"entries": [e.to_json() for e in page.items],
+                                  "dropped": ctx.journal.dropped,
+                                  "next": paging.next_link(request, page.cursor)})
 
     def clock_state() -> dict[str, Any]:
         state = ctx.clock.describe()

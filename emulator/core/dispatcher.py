@@ -14,13 +14,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import aiohttp
 
 from emulator.core.journal import Journal
+from emulator.core.paging import DEFAULT_LIMIT, SCAN_BUDGET, Page, matching, take
+from emulator.core.records import Records
+from emulator.core.retention import Retention
 from emulator.core.scheduler import Scheduler
 from emulator.core.timefmt import iso_micro_z
 
@@ -28,6 +32,7 @@ HeaderFn = Callable[[bytes, float], dict[str, str]]
 ResponseHook = Callable[["Delivery", int, bytes], Awaitable[None]]
 
 MAX_RESPONSE_BYTES = 64 * 1024
+DEFAULT_MAX_DELIVERIES = 100_000
 #: the states of a delivery: pending -> retrying -> delivered | exhausted
 DELIVERY_STATES: tuple[str, ...] = ("pending", "retrying", "delivered", "exhausted")
 
@@ -127,17 +132,30 @@ def describe_error(exc: BaseException, timeout: float) -> str:
 
 
 class Dispatcher:
+    """Queues webhooks and runs their attempts.
+
+    Retention: beyond ``max_deliveries`` (default 100,000) the oldest finished deliveries
+    (``delivered`` or ``exhausted``) are evicted in batches, as :class:`~emulator.core.store.Store`
+    evicts messages (:mod:`emulator.core.retention`); pending and retrying ones never are.
+    """
+
     def __init__(self, scheduler: Scheduler, journal: Journal,
-                 timeout: Callable[[], float] = lambda: 10.0) -> None:
+                 timeout: Callable[[], float] = lambda: 10.0,
+                 max_deliveries: int = DEFAULT_MAX_DELIVERIES) -> None:
         self.scheduler = scheduler
         self.clock = scheduler.clock
         self.journal = journal
         self._timeout = timeout
-        self._deliveries: dict[str, Delivery] = {}
+        self._deliveries: Records[str, Delivery] = Records(lambda d: d.id, lambda d: d.seq)
+        # message id -> its deliveries, oldest first
+        self._by_message: dict[str, list[Delivery]] = {}
+        # deliveries that were not done when last looked at (see ``pending``)
+        self._open: dict[str, Delivery] = {}
         self._ids = itertools.count(1)
         #: the ``seq`` of the newest delivery (0 before the first)
         self.last_seq = 0
         self._session: aiohttp.ClientSession | None = None
+        self.retention = Retention("deliveries", max_deliveries, journal)
 
     def submit(self, *, provider: str, kind: str, url: str, body: bytes, policy: RetryPolicy,
                headers: HeaderFn, message_id: str | None = None,
@@ -151,12 +169,33 @@ class Dispatcher:
             policy=policy, created_at=now, message_id=message_id, next_attempt_at=now,
             headers_fn=headers, on_response=on_response,
         )
-        self._deliveries[delivery.id] = delivery
+        self._keep(delivery)
         self.journal.record("webhook_queued", provider, delivery=delivery.id, webhook=kind,
                             url=url, message_id=message_id, cause=cause,
                             max_attempts=policy.max_attempts)
         self.scheduler.call_at(now, lambda: self._attempt(delivery), f"webhook {delivery.id}")
+        if self.retention.due(len(self._deliveries)):
+            self.retention.sweep(self._deliveries, lambda d: d.done, self._evict)
         return delivery
+
+    def _keep(self, delivery: Delivery) -> None:
+        """Index a new delivery (by id, by message, as open). A delivery made pending again
+        (a redelivery) must come through here too, so that ``pending`` counts it."""
+        if delivery.id not in self._deliveries:
+            self._deliveries.add(delivery)
+            if delivery.message_id is not None:
+                self._by_message.setdefault(delivery.message_id, []).append(delivery)
+        self._open[delivery.id] = delivery
+
+    def _evict(self, delivery: Delivery) -> None:
+        self._deliveries.remove(delivery.id)
+        self._open.pop(delivery.id, None)
+        if delivery.message_id is not None:
+            siblings = self._by_message.get(delivery.message_id, [])
+            if delivery in siblings:
+                siblings.remove(delivery)
+            if not siblings:
+                self._by_message.pop(delivery.message_id, None)
 
     async def _session_for_attempts(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -218,30 +257,51 @@ class Dispatcher:
     def get(self, delivery_id: str) -> Delivery | None:
         return self._deliveries.get(delivery_id)
 
-    def list(self, provider: str | None = None, state: str | None = None,
-             url: str | None = None, message_id: str | None = None,
-             since: int = 0) -> list[Delivery]:
-        """Deliveries matching every given filter (``since``: queued after that ``seq``),
-        newest first."""
-        found = [
-            d for d in self._deliveries.values()
-            if d.seq > since
-            and (provider is None or d.provider == provider)
-            and (state is None or d.state == state)
-            and (url is None or d.url == url)
-            and (message_id is None or d.message_id == message_id)
-        ]
-        found.reverse()
-        return found
+    def for_message(self, message_id: str) -> list[Delivery]:
+        """The deliveries of one message, newest first."""
+        return self._by_message.get(message_id, [])[::-1]
+
+    def busy_for(self, message_id: str) -> bool:
+        """Whether a delivery of the message is still pending or retrying."""
+        return any(not d.done for d in self._by_message.get(message_id, ()))
+
+    def page(self, provider: str | None = None, state: str | None = None,
+             url: str | None = None, message_id: str | None = None, since: int = 0,
+             before: int | None = None, limit: int = DEFAULT_LIMIT,
+             budget: int = SCAN_BUDGET) -> Page[Delivery]:
+        """Deliveries matching every given filter, newest first, queued after ``since`` and
+        before ``before`` (both ``seq``; the page's cursor is the next page's ``before``)."""
+        keep = matching(provider=provider, state=state, url=url, message_id=message_id)
+        if message_id is not None:  # a message has few deliveries: read them alone
+            candidates: Iterable[Delivery] = (
+                d for d in reversed(self._by_message.get(message_id, []))
+                if since < d.seq and (before is None or d.seq < before))
+        else:
+            candidates = self._deliveries.newest_first(before, since)
+        return take(candidates, attrgetter("seq"), limit, keep, budget)
+
+    @property
+    def kept(self) -> int:
+        """How many deliveries are kept (finished or not)."""
+        return len(self._deliveries)
 
     @property
     def pending(self) -> int:
-        return sum(1 for d in self._deliveries.values() if not d.done)
+        """Deliveries pending or retrying. Only those not done when last counted are looked
+        at (a delivery never leaves ``delivered``/``exhausted`` by itself), so the count costs
+        what is under way, not every delivery kept."""
+        done = [key for key, d in self._open.items() if d.done]
+        for key in done:
+            del self._open[key]
+        return len(self._open)
 
     def clear(self) -> None:
         self._deliveries.clear()
+        self._by_message.clear()
+        self._open.clear()
         self._ids = itertools.count(1)
         self.last_seq = 0
+        self.retention.reset()
 
     async def close(self) -> None:
         if self._session is not None:

@@ -1,9 +1,27 @@
 """The journal: an append-only record of everything the emulator saw and did.
 
 Requests in, status changes, webhook attempts and errors are entries with an emulated timestamp
-and a sequence number. The control API, the replay reports and tests read it. It keeps the last
-``max_entries`` entries (default 100,000) so a long-running server does not grow without bound;
-``dropped`` counts what fell off the front.
+and a sequence number (``seq``: 1, 2, 3, ... with no gaps, on across a reset). The control API,
+the replay reports and tests read it.
+
+It is bounded in entries, in bytes and per field, so that neither many requests nor large
+ones grow it without end:
+
+- in entries: the newest ``max_entries`` (default 100,000) are kept;
+- in bytes: the newest that fit in ``max_bytes`` (default 64 MiB) are kept. An entry's size is
+  an estimate made as it is recorded, without walking its whole content: the length of its text
+  and bytes fields (one level into a field that is an object, such as a webhook attempt) plus
+  :data:`ENTRY_OVERHEAD` for the objects that hold it;
+- a text or bytes field longer than ``max_field_bytes`` (default 64 KiB: more than any valid
+  provider request, a TSG send to 1,000 recipients included) is cut to that length and ends
+  with a visible marker, ``…[truncated: 1048576 bytes in all]``; the entry's ``truncated``
+  field maps each cut field (``body``, ``attempt.response_body``) to its original length.
+  Fields of :data:`UNCUT_FIELDS` are never cut: ``response``, the emulator's own answer to an
+  API call, is bounded by the requests it accepts (a TSG send to 1,000 recipients answers
+  about 600 KB), and replay captures read it whole; it still counts toward the bytes.
+
+The oldest entries go first; ``dropped`` and ``dropped_bytes`` count what fell off the front
+(since the last :meth:`Journal.clear`), ``truncated`` how many fields were cut.
 
 Subscribers (:meth:`Journal.subscribe`) are called with every new :class:`Entry` as it is
 recorded: the log lines of ``serve`` come from here, so people see what tests see. A subscriber
@@ -16,15 +34,31 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from emulator.core.clock import Clock
+from emulator.core.paging import SCAN_BUDGET, Page, matching, take
 from emulator.core.timefmt import iso_micro_z
 
 log = logging.getLogger("sms_emulator")
+
+DEFAULT_MAX_ENTRIES = 100_000
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_FIELD_BYTES = 64 * 1024
+#: bytes counted for an entry beyond its text: the entry, its dict, keys and numbers. With
+#: :data:`ITEM_OVERHEAD` it makes the estimate of the usual entries close to what tracemalloc
+#: measures (an ``api_call`` with small bodies about 640 bytes, a ``webhook_attempt`` 900, a
+#: ``status_change`` 460), so 64 MiB holds about 100,000 of them
+ENTRY_OVERHEAD = 400
+#: bytes counted per item of a list field or of an object field, beyond a text's length
+ITEM_OVERHEAD = 48
+#: fields kept whole whatever their length (see the module's docstring)
+UNCUT_FIELDS = frozenset({"response"})
+#: compact the list of entries once this many dropped slots sit at its front
+_COMPACT_AFTER = 4096
 
 
 @dataclass
@@ -34,6 +68,8 @@ class Entry:
     kind: str
     provider: str | None
     detail: dict[str, Any] = field(default_factory=dict)
+    #: estimated bytes held (see the module's docstring)
+    size: int = field(default=0, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         detail = {key: value.decode("utf-8", "replace") if isinstance(value, bytes) else value
@@ -45,14 +81,61 @@ class Entry:
 Subscriber = Callable[[Entry], None]
 
 
+def _cut(value: str | bytes, limit: int) -> str | bytes:
+    if isinstance(value, bytes):
+        return value[:limit] + f"…[truncated: {len(value)} bytes in all]".encode()
+    return value[:limit] + f"…[truncated: {len(value)} characters in all]"
+
+
+def _estimate(detail: dict[str, Any]) -> tuple[int, int]:
+    """The estimated size of an entry's ``detail`` and the length of its longest text or bytes
+    field (one level into objects)."""
+    size = ENTRY_OVERHEAD
+    longest = 0
+    for value in detail.values():
+        cls = type(value)
+        if cls is bytes or cls is str:
+            length = len(value)
+            size += length
+            if length > longest:
+                longest = length
+        elif cls is dict:
+            for inner in value.values():
+                size += ITEM_OVERHEAD
+                if type(inner) is str or type(inner) is bytes:
+                    length = len(inner)
+                    size += length
+                    if length > longest:
+                        longest = length
+        elif cls is list or cls is tuple:
+            size += ITEM_OVERHEAD * len(value)
+            for item in value:
+                if type(item) is str:
+                    size += len(item)
+    return size, longest
+
+
 class Journal:
-    def __init__(self, clock: Clock, max_entries: int = 100_000) -> None:
+    def __init__(self, clock: Clock, max_entries: int = DEFAULT_MAX_ENTRIES,
+                 max_bytes: int = DEFAULT_MAX_BYTES,
+                 max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES) -> None:
+        if min(max_entries, max_bytes, max_field_bytes) < 1:
+            raise ValueError("the journal's limits must be at least 1")
         self.clock = clock
-        self._entries: deque[Entry] = deque(maxlen=max_entries)
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_field_bytes = max_field_bytes
+        # entries oldest first from self._head; the slots before it were dropped
+        self._entries: list[Entry | None] = []
+        self._head = 0
         self._seq = itertools.count(1)
         #: the sequence number of the newest entry (0 before the first)
         self.last_seq = 0
+        #: estimated bytes of the kept entries
+        self.bytes = 0
         self.dropped = 0
+        self.dropped_bytes = 0
+        self.truncated = 0
         self._subscribers: list[Subscriber] = []
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
@@ -67,14 +150,63 @@ class Journal:
         return unsubscribe
 
     def record(self, kind: str, provider: str | None = None, /, **detail: Any) -> Entry:
-        if len(self._entries) == self._entries.maxlen:
-            self.dropped += 1
-        entry = Entry(next(self._seq), self.clock.now(), kind, provider, detail)
+        size = self._bound(detail)
+        entry = Entry(next(self._seq), self.clock.now(), kind, provider, detail, size)
         self.last_seq = entry.seq
         self._entries.append(entry)
+        self.bytes += size
+        if len(self._entries) - self._head > self.max_entries or self.bytes > self.max_bytes:
+            self._drop_oldest()
         if self._subscribers:
             self._notify(entry)
         return entry
+
+    def _bound(self, detail: dict[str, Any]) -> int:
+        """Cut the over-long text and bytes fields of ``detail`` (in place) and estimate its
+        size. On every request's path: ``type`` and ``len`` calls only, no deep walk."""
+        size, longest = _estimate(detail)
+        if longest > self.max_field_bytes:
+            self._cut_fields(detail)
+            size, _ = _estimate(detail)
+        return size
+
+    def _cut_fields(self, detail: dict[str, Any]) -> None:
+        """Cut every text or bytes field (one level into objects) longer than the limit, and
+        list each in ``detail["truncated"]`` with its original length."""
+        limit = self.max_field_bytes
+        cuts: dict[str, int] = {}
+        for key, value in list(detail.items()):
+            if key in UNCUT_FIELDS:
+                continue
+            if isinstance(value, str | bytes) and len(value) > limit:
+                cuts[key] = len(value)
+                detail[key] = _cut(value, limit)
+            elif isinstance(value, dict):
+                long = {k: v for k, v in value.items()
+                        if isinstance(v, str | bytes) and len(v) > limit}
+                if long:
+                    cuts.update((f"{key}.{k}", len(v)) for k, v in long.items())
+                    detail[key] = {**value, **{k: _cut(v, limit) for k, v in long.items()}}
+        if cuts:
+            detail["truncated"] = cuts
+            self.truncated += len(cuts)
+
+    def _drop_oldest(self) -> None:
+        """Drop from the front until both bounds hold; the newest entry always stays."""
+        entries, head = self._entries, self._head
+        while (len(entries) - head > 1
+               and (len(entries) - head > self.max_entries or self.bytes > self.max_bytes)):
+            entry = entries[head]
+            entries[head] = None
+            head += 1
+            assert entry is not None
+            self.bytes -= entry.size
+            self.dropped += 1
+            self.dropped_bytes += entry.size
+        if head > _COMPACT_AFTER and head * 2 > len(entries):
+            del entries[:head]
+            head = 0
+        self._head = head
 
     def _notify(self, entry: Entry) -> None:
         for subscriber in tuple(self._subscribers):
@@ -83,17 +215,51 @@ class Journal:
             except Exception:  # a broken listener must not lose the entry or fail the request
                 log.exception("journal subscriber %r failed on entry %d", subscriber, entry.seq)
 
+    def _after(self, since: int) -> Iterator[Entry]:
+        """Every kept entry with ``seq > since``, oldest first, found by position: the kept
+        entries' seqs are consecutive."""
+        entries, head = self._entries, self._head
+        if head >= len(entries):
+            return
+        first = entries[head]
+        assert first is not None
+        start = head + max(0, since - first.seq + 1)
+        for i in range(start, len(entries)):
+            entry = entries[i]
+            assert entry is not None
+            yield entry
+
     def entries(self, kind: str | None = None, provider: str | None = None,
-                since: int = 0) -> Iterable[Entry]:
-        for entry in self._entries:
-            if entry.seq <= since:
-                continue
+                since: int = 0) -> Iterator[Entry]:
+        """Kept entries after ``since`` with the given kind and provider, oldest first."""
+        for entry in self._after(since):
             if kind is not None and entry.kind != kind:
                 continue
             if provider is not None and entry.provider != provider:
                 continue
             yield entry
 
+    def page(self, kind: str | None = None, provider: str | None = None, since: int = 0,
+             limit: int = 100, budget: int = SCAN_BUDGET) -> Page[Entry]:
+        """One page of :meth:`entries` (see :mod:`emulator.core.paging`): pass its cursor as
+        ``since`` to continue."""
+        return take(self._after(since), attrgetter("seq"), limit,
+                    matching(kind=kind, provider=provider), budget)
+
+    def __len__(self) -> int:
+        return len(self._entries) - self._head
+
+    def retention(self) -> dict[str, int]:
+        """What is kept and what went, for ``GET /_emulator/health``."""
+        return {"kept": len(self), "limit": self.max_entries, "evicted": self.dropped,
+                "bytes": self.bytes, "bytes_limit": self.max_bytes,
+                "evicted_bytes": self.dropped_bytes, "truncated": self.truncated,
+                "field_limit": self.max_field_bytes}
+
     def clear(self) -> None:
-        self._entries.clear()
+        self._entries = []
+        self._head = 0
+        self.bytes = 0
         self.dropped = 0
+        self.dropped_bytes = 0
+        self.truncated = 0

@@ -26,12 +26,14 @@ def _moment(ts: float) -> datetime:
 
 def iso_micro_z(ts: float) -> str:
     """RFC 3339 UTC with microseconds and a ``Z``: ``2015-10-03T14:51:28.709526Z``."""
-    return _moment(ts).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: the same text in a third of the time (a page of messages
+    # formats five timestamps a message); ``[:-6]`` drops the ``+00:00``
+    return _moment(ts).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def iso_naive_micro(ts: float) -> str:
     """UTC without a zone, with microseconds: ``2017-09-17T19:12:32.792699`` (TSG Global)."""
-    return _moment(ts).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return _moment(ts).isoformat(timespec="microseconds")[:-6]
 
 
 def iso_naive_seconds(ts: float, *, minute: bool = False) -> str:

@@ -13,9 +13,12 @@ no sender at all (the account's default sender; the emulator cannot tell which c
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from emulator.core.paging import DEFAULT_LIMIT, Page, take
+from emulator.core.records import Records
 from emulator.core.timefmt import iso_micro_z
 
 DEFAULT_TEMPLATES = {
@@ -48,6 +51,8 @@ class OptOut:
     phone_number: str
     keyword: str
     at: float
+    #: the order of the list (a STOP again moves the user to its end)
+    seq: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {"sender_id": self.sender, "phone_number": self.phone_number,
@@ -55,28 +60,47 @@ class OptOut:
 
 
 class OptOuts:
+    """The opt-out list, oldest first, paged like every control list; indexed by user too,
+    so that a send without ``sender_id`` and ``remove`` cost what one user has, not what the
+    whole list holds. It keeps one entry per (code, user), as Telesign keeps them: it is
+    bounded by the users that opt out, not by the messages sent."""
+
     def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], OptOut] = {}
+        self._entries: Records[tuple[str, str], OptOut] = Records(
+            lambda o: (o.sender, o.phone_number), lambda o: o.seq)
+        self._senders: dict[str, set[str]] = {}  # phone number -> codes it opted out of
+        self._seq = itertools.count(1)
 
     def stop(self, sender: str, phone_number: str, keyword: str, at: float) -> None:
-        self._entries[(sender, phone_number)] = OptOut(sender, phone_number, keyword, at)
+        self._entries.add(OptOut(sender, phone_number, keyword, at, next(self._seq)))
+        self._senders.setdefault(phone_number, set()).add(sender)
 
     def start(self, sender: str, phone_number: str) -> None:
-        self._entries.pop((sender, phone_number), None)
+        self._entries.remove((sender, phone_number))
+        senders = self._senders.get(phone_number)
+        if senders is not None:
+            senders.discard(sender)
+            if not senders:
+                del self._senders[phone_number]
 
     def blocks(self, phone_number: str, sender: str | None) -> bool:
         if sender is not None:
             return (sender, phone_number) in self._entries
-        return any(number == phone_number for _, number in self._entries)
+        return phone_number in self._senders
 
     def remove(self, phone_number: str) -> int:
-        keys = [key for key in self._entries if key[1] == phone_number]
-        for key in keys:
-            del self._entries[key]
-        return len(keys)
+        senders = self._senders.pop(phone_number, set())
+        for sender in senders:
+            self._entries.remove((sender, phone_number))
+        return len(senders)
 
-    def to_json(self) -> list[dict[str, Any]]:
-        return [entry.to_json() for entry in self._entries.values()]
+    def page(self, after: int = 0, limit: int = DEFAULT_LIMIT) -> Page[OptOut]:
+        """Opt-outs after the cursor ``after``, oldest first."""
+        return take(self._entries.oldest_first(after), lambda o: o.seq, limit)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def clear(self) -> None:
         self._entries.clear()
+        self._senders.clear()

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator import schemas
+from emulator.control import paging
 from emulator.core.context import Context
 from emulator.core.fakes import FakeData
 from emulator.core.lifecycle import Step
@@ -104,22 +105,38 @@ class TelesignProvider(Provider):
         return build_routes(self)
 
     def control_routes(self, prefix: str) -> list[web.AbstractRouteDef]:
+        listing = f"{prefix}/opt-outs"
+
+        def first_page(request: web.Request, path: str | None = None) -> dict[str, Any]:
+            query = paging.page_query(request)
+            page = self.opt_outs.page(after=query.cursor or 0, limit=query.limit)
+            return {"opt_outs": [entry.to_json() for entry in page.items],
+                    "next": paging.next_link(request, page.cursor, path)}
+
         async def list_opt_outs(request: web.Request) -> web.Response:
-            return web.json_response({"opt_outs": self.opt_outs.to_json()})
+            try:
+                return web.json_response(first_page(request))
+            except paging.BadQuery as exc:
+                return paging.bad_query_response(exc)
 
         async def clear_opt_outs(request: web.Request) -> web.Response:
+            """Empties the list, or ``?phone_number=`` removes one user; answers how many
+            went and the first page of what is left (``next`` is a GET of the list)."""
             number = request.query.get("phone_number")
-            removed = len(self.opt_outs.to_json()) if number is None else None
+            try:
+                paging.page_query(request)
+            except paging.BadQuery as exc:
+                return paging.bad_query_response(exc)
             if number is None:
+                removed = len(self.opt_outs)
                 self.opt_outs.clear()
             else:
                 removed = self.opt_outs.remove(number)
             self.ctx.journal.record("opt_outs_cleared", self.name, phone_number=number,
                                     removed=removed)
-            return web.json_response({"removed": removed, "opt_outs": self.opt_outs.to_json()})
+            return web.json_response({"removed": removed, **first_page(request, listing)})
 
-        return [web.get(f"{prefix}/opt-outs", list_opt_outs),
-                web.delete(f"{prefix}/opt-outs", clear_opt_outs)]
+        return [web.get(listing, list_opt_outs), web.delete(listing, clear_opt_outs)]
 
     def error_response(self, http_status: int, reason: str) -> web.Response:
         code = HTTP_TO_CODE.get(http_status, -40006 if http_status < 500 else 10000)
@@ -175,6 +192,7 @@ class TelesignProvider(Provider):
         return message
 
     def _schedule(self, message: Message, steps: list[Step]) -> None:
+        message.lifecycle_pending = bool(steps)  # with none left, the store may evict it
         if not steps:
             return
         step, rest = steps[0], steps[1:]

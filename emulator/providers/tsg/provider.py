@@ -204,7 +204,13 @@ class TsgProvider(Provider):
         if expires_at is not None:
             self._expiries[message.id] = ctx.scheduler.call_at(
                 expires_at, lambda: self._expire(message), f"tsg {message.id} expiry")
+        self._settle(message)
         return message
+
+    def _settle(self, message: Message) -> None:
+        """Tell the store whether a step or an expiry is still queued for ``message``; with
+        neither, it may be evicted."""
+        message.lifecycle_pending = message.id in self._steps or message.id in self._expiries
 
     def _schedule(self, message: Message, steps: list[Step]) -> None:
         """Queue the next step; a rule's steps all run, even past a final status."""
@@ -213,6 +219,7 @@ class TsgProvider(Provider):
             expiry = self._expiries.pop(message.id, None) if message.final else None
             if expiry is not None:
                 expiry.cancel()
+            self._settle(message)
             return
         step, rest = steps[0], steps[1:]
 
@@ -226,11 +233,13 @@ class TsgProvider(Provider):
     async def _expire(self, message: Message) -> None:
         self._expiries.pop(message.id, None)
         if message.final:
+            self._settle(message)
             return
         pending = self._steps.pop(message.id, None)
         if pending is not None:
             pending.cancel()
         self._apply(message, "expired")
+        self._settle(message)
 
     def _set_status(self, message: Message, status: str) -> None:
         final = status in statuses.FINAL
