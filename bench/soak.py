@@ -429,8 +429,11 @@ class Control:
         self.session = session
         self.base = base
         self.send_limit = True  # drop ``limit`` if the API refuses the page size
+        self.calls = 0
+        self.seconds = 0.0  # wall time of the GETs: an upper bound on what they cost the emulator
 
     async def get(self, url: str, params: dict[str, str] | None = None) -> Any:
+        started = time.perf_counter()
         for attempt in (1, 2):  # a keep-alive connection the server closed meanwhile: once more
             try:
                 async with self.session.get(url, params=params) as response:
@@ -439,6 +442,8 @@ class Control:
             except aiohttp.ClientConnectionError:
                 if attempt == 2:
                     raise
+        self.calls += 1
+        self.seconds += time.perf_counter() - started
         if response.status != 200:
             raise ControlFailure(f"GET {url} {params or ''} -> {response.status}: {text[:200]}")
         return json.loads(text)
@@ -486,7 +491,9 @@ class Control:
             items.extend(page)
             cursor = body.get("next")
             marker = json.dumps(cursor, sort_keys=True)
-            if not page or len(items) >= most or marker in seen:
+            # not ``not page``: a page may examine only so many items and come back empty
+            # with a ``next``; only a null ``next`` ends the list
+            if len(items) >= most or marker in seen:
                 return items, last
             seen.add(marker)
             step = self.next_page(path, params, cursor)
@@ -497,6 +504,10 @@ class Control:
     async def journal_since(self, kind: str, since: int) -> tuple[list[dict[str, Any]], int | None]:
         entries, last = await self.pages("/_emulator/journal", "entries",
                                          {"kind": kind, "since": str(since)}, 10 ** 9)
+        seqs = [entry["seq"] for entry in entries]
+        if seqs != sorted(seqs):  # the reader's cursors assume oldest first: fail, never guess
+            raise ControlFailure("GET /_emulator/journal answered entries out of seq order; "
+                                 "the soak reads the journal oldest first")
         dropped = last.get("dropped")
         return entries, dropped if isinstance(dropped, int) else None
 
@@ -769,6 +780,8 @@ async def soak(args: argparse.Namespace, emulator: asyncio.subprocess.Process,
                 rss = rss_mb(emulator.pid)
                 if emulator.returncode is not None:
                     load.stop_reason = f"the emulator exited with {emulator.returncode}"
+                elif poller.done():  # the account is lost: stop, and let the error show
+                    load.stop_reason = "reading the journal failed"
                 elif rss is not None and rss > args.max_rss_mb:
                     load.stop_reason = f"emulator RSS {rss:.0f} MB passed --max-rss-mb"
                 attempts = sum(ledger.attempts.values())
@@ -785,6 +798,7 @@ async def soak(args: argparse.Namespace, emulator: asyncio.subprocess.Process,
         await asyncio.gather(*(worker() for _ in range(args.concurrency)))
         load.ended = time.monotonic()
         cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        control_cost = (control.calls, control.seconds)
         sched_after = sched_seconds(emulator.pid)
         load_average = os.getloadavg()[1]
         probe.send_signal(signal.SIGTERM)
@@ -886,7 +900,9 @@ async def soak(args: argparse.Namespace, emulator: asyncio.subprocess.Process,
         if all(value is not None for value in (*cpu_before.values(), *cpu_after.values())):
             shares = ", ".join(f"{name} {(cpu_after[name] - cpu_before[name]) / sending:.0%}"
                                for name in pids)
-            print(f"  CPU while sending (share of one core): {shares}")
+            print(f"  CPU while sending (share of one core): {shares}; the soak's "
+                  f"{control_cost[0]:,} journal reads took {control_cost[1]:.1f} s of the "
+                  f"emulator's time at most ({control_cost[1] / sending:.1%})")
         if sched_before and sched_after:
             waited = (sched_after[1] - sched_before[1]) / sending
             print(f"  the emulator waited for a CPU {waited:.0%} of the sending time (load "
