@@ -40,7 +40,9 @@ time to exit on SIGTERM.
 
 **Lost deliveries.** The script reads the journal incrementally (``GET /_emulator/journal``
 with ``kind`` and ``since``, every 2 s, following ``next`` when the list is paginated) and
-keeps an account of ``webhook_queued``, ``webhook_attempt`` and ``webhook_exhausted``. After
+keeps an account of ``webhook_queued``, ``webhook_attempt`` and ``webhook_exhausted`` (a
+py-spy profile of today's emulator put these reads at 7-9 % of its time at one a second,
+hence one every 2 s; the journal keeps 100,000 entries, some 15 s at 1,000 sends a second). After
 the sends stop it waits (``--settle-seconds``, 30) until every accepted message has its
 callback queued and every queued delivery has had its first attempt, then takes a consistent
 snapshot: ``GET /_emulator/clock`` gives the journal's newest ``seq`` and the emulator's
@@ -430,7 +432,7 @@ class Control:
         self.base = base
         self.send_limit = True  # drop ``limit`` if the API refuses the page size
         self.calls = 0
-        self.seconds = 0.0  # wall time of the GETs: an upper bound on what they cost the emulator
+        self.seconds = 0.0  # wall time of the GETs, queueing in the emulator included
 
     async def get(self, url: str, params: dict[str, str] | None = None) -> Any:
         started = time.perf_counter()
@@ -900,9 +902,11 @@ async def soak(args: argparse.Namespace, emulator: asyncio.subprocess.Process,
         if all(value is not None for value in (*cpu_before.values(), *cpu_after.values())):
             shares = ", ".join(f"{name} {(cpu_after[name] - cpu_before[name]) / sending:.0%}"
                                for name in pids)
-            print(f"  CPU while sending (share of one core): {shares}; the soak's "
-                  f"{control_cost[0]:,} journal reads took {control_cost[1]:.1f} s of the "
-                  f"emulator's time at most ({control_cost[1] / sending:.1%})")
+            print(f"  CPU while sending (share of one core): {shares}")
+        if control_cost[0]:
+            reads, seconds = control_cost
+            print(f"  journal reads    {reads:,}, {seconds / reads:.2f} s each on average "
+                  "(waiting behind the load included)")
         if sched_before and sched_after:
             waited = (sched_after[1] - sched_before[1]) / sending
             print(f"  the emulator waited for a CPU {waited:.0%} of the sending time (load "
