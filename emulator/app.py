@@ -77,7 +77,9 @@ def build_context(settings: Settings, config: Config) -> Context:
     scheduler = Scheduler(clock, on_error=lambda label, exc: journal.record(
         "job_error", None, job=label, error=f"{type(exc).__name__}: {exc}"))
     dispatcher = Dispatcher(scheduler, journal,
-                            timeout=lambda: float(config.section("webhooks")["timeout_seconds"]))
+                            timeout=lambda: float(config.section("webhooks")["timeout_seconds"]),
+                            connections_per_host=lambda: int(
+                                config.section("webhooks")["max_connections_per_host"]))
     return Context(settings=settings, config=config, clock=clock, scheduler=scheduler,
                    store=Store(), journal=journal, dispatcher=dispatcher,
                    rng=SeededRandom(settings.seed))
