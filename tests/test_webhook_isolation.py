@@ -217,3 +217,55 @@ async def test_on_a_real_clock_healthy_deliveries_go_through_and_shutdown_cancel
     cancelled = [e for e in ctx.journal.entries() if e.kind == "webhook_attempt"
                  and e.detail["attempt"]["error"] == "cancelled: emulator stopping"]
     assert len(cancelled) == 20
+
+
+async def test_follow_ups_come_in_due_order_whichever_receiver_answers_first(
+        aiohttp_server) -> None:
+    """Two inbound messages whose webhooks are retried in one wave, both answered with an
+    auto-reply; run twice with the same seed, the slow receiver swapped: the journal's order
+    and the replies' ids are the same both times."""
+    from aiohttp import web
+
+    async def run_once(slow: str) -> list[tuple[Any, ...]]:
+        app = build_app(Settings(clock="manual", seed=SEED, start=START))
+        ctx = app[CONTEXT]
+        hits = {"A": 0, "B": 0}
+
+        def receiver(name: str):
+            async def handle(request: web.Request) -> web.Response:
+                await request.read()
+                hits[name] += 1
+                if hits[name] == 1:
+                    return web.Response(status=500)
+                if name == slow:
+                    await asyncio.sleep(0.1)
+                return web.json_response({"body": f"reply from {name}"})
+            sink = web.Application()
+            sink.router.add_post("/hook", handle)
+            return sink
+
+        servers = {name: await aiohttp_server(receiver(name)) for name in ("A", "B")}
+        dids = {"A": "15550003001", "B": "15550003002"}
+        server = await aiohttp_server(app)
+        async with ClientSession() as http:
+            async def control(path: str, document: dict[str, Any], method: str = "POST"):
+                async with http.request(method, str(server.make_url(f"/_emulator{path}")),
+                                        json=document) as answer:
+                    assert answer.status in (200, 201), await answer.text()
+
+            await control("/config", {"tsg": {"numbers": {
+                dids[n]: {"webhook_url": str(s.make_url("/hook")), "x_api_key": None}
+                for n, s in servers.items()}}}, "PATCH")
+            for name in ("A", "B"):
+                await control("/inbound", {"provider": "tsg", "from": END_USER,
+                                           "to": dids[name], "text": f"hello {name}"})
+            await control("/clock/advance", {"seconds": 60})
+        assert hits == {"A": 2, "B": 2}
+        return [(e.kind, e.detail.get("delivery"), e.detail.get("message_id"),
+                 e.detail.get("state")) for e in ctx.journal.entries()
+                if e.kind in ("webhook_attempt", "auto_reply", "message_created")]
+
+    a_slow, b_slow = await run_once("A"), await run_once("B")
+    assert a_slow == b_slow
+    replies = [entry for entry in a_slow if entry[0] == "auto_reply"]
+    assert [r[1] for r in replies] == ["D000001", "D000002"]  # in due order, not answer order

@@ -32,15 +32,17 @@ body did not end within the timeout, or whose connection broke, is a failed atte
 its status, with ``error`` saying what went wrong. Redirects are not followed: the 3xx is the
 answer, and ``error`` names where it pointed.
 
-**Order.** On the manual clock the attempts of one scheduler wave overlap (the HTTP exchange
-runs inside :meth:`~emulator.core.scheduler.Scheduler.concurrently`); recording the attempt,
-scheduling its retry and the provider's answer hook (a TSG auto-reply) follow in due order, so
-journals and generated ids repeat from run to run.
+**Order.** On the manual clock the attempts of one scheduler wave overlap: the HTTP exchange is
+the work handed to :meth:`~emulator.core.scheduler.Scheduler.overlap`, and recording the
+attempt, scheduling its retry and the provider's answer hook (a TSG auto-reply) are its
+follow-up, run in due order once every job of the wave has run, so journals and
+generated ids repeat from run to run whichever receiver answered first.
 
 **Stopping.** When the scheduler stops (server shutdown), an attempt in flight or waiting for
 its turn is cancelled and recorded, on the delivery and in the journal, with error
-``cancelled: emulator stopping`` (``latency_ms`` null: it never got a connection). The delivery
-keeps its state, ``pending`` or ``retrying``, so it counts as pending; nothing is retried.
+``cancelled: emulator stopping`` (``latency_ms`` null when it never got a connection), and so is
+one that fell due as the scheduler stopped. The delivery keeps its state, ``pending`` or
+``retrying``, so it counts as pending; nothing is retried and no answer hook runs.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core.journal import Journal
-from emulator.core.scheduler import Scheduler
+from emulator.core.scheduler import Scheduler, Stopping
 from emulator.core.timefmt import iso_micro_z
 from emulator.core.webhook_post import MAX_ANSWER_BYTES, Outcome, Poster
 
@@ -204,25 +206,40 @@ class Dispatcher:
         headers = delivery.headers_fn(delivery.body, now) if delivery.headers_fn else {}
         delivery.last_headers = headers
         outcome = Outcome()
-        posted = False
+        settled = False
+
+        async def post() -> None:
+            await self._poster.post(delivery.url, delivery.body, headers, self._timeout(),
+                                    outcome)
+
+        async def answered(_: None) -> None:
+            nonlocal settled
+            settled = True
+            if (self._settle(delivery, attempt, outcome) and delivery.on_response is not None
+                    and not self.scheduler.stopping):
+                await delivery.on_response(delivery, attempt.status or 0, outcome.body)
+
+        def cut_short() -> None:  # never started, or cancelled before it was recorded
+            nonlocal settled
+            if not settled:
+                settled = True
+                self._settle(delivery, attempt, outcome, cancelled=True)
+
         try:
-            async with self.scheduler.concurrently():
-                await self._poster.post(delivery.url, delivery.body, headers, self._timeout(),
-                                        outcome)
-                posted = True
-        except asyncio.CancelledError:
-            # stopping: record what happened (the answer, if it had come), then stop
-            self._settle(delivery, attempt, outcome, cancelled=not posted)
+            await self.scheduler.overlap(post, answered, cut_short)
+        except (Stopping, asyncio.CancelledError):
+            cut_short()
             raise
-        if self._settle(delivery, attempt, outcome) and delivery.on_response is not None:
-            await delivery.on_response(delivery, attempt.status or 0, outcome.body)
 
     def _settle(self, delivery: Delivery, attempt: Attempt, outcome: Outcome,
                 cancelled: bool = False) -> bool:
         """Put ``outcome`` on the attempt, move the delivery on and journal it; True when
         delivered."""
         attempt.status = outcome.status
-        attempt.error = CANCELLED if cancelled else outcome.error
+        if cancelled:
+            attempt.error = CANCELLED if self.scheduler.stopping else "cancelled"
+        else:
+            attempt.error = outcome.error
         attempt.queued_ms = outcome.queued_ms
         attempt.latency_ms = outcome.latency_ms
         attempt.response_body = outcome.body.decode("utf-8", "replace")

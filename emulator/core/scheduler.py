@@ -4,34 +4,36 @@ On a real or scaled clock a driver task sleeps until the next job falls due and 
 task of its own: due jobs run concurrently, so one slow webhook does not hold up the rest.
 
 On a manual clock nothing in the future runs until :meth:`Scheduler.advance` moves the clock.
-It runs what falls due in **waves**: every job due at the earliest instant, together, with the
-clock set to that instant; once the whole wave has finished, the wave of the next instant. An
-advance through a webhook retry schedule so costs about one webhook timeout per wave, however
-many receivers hang, not one per attempt. Jobs due *now* (a webhook queued by a request) run at
-once on every clock, in waves too; :meth:`Scheduler.settle` waits for them.
+It runs what falls due in **waves**: every job due at the earliest instant, with the clock set
+to that instant; once the whole wave has finished, the wave of the next instant. A job that
+waits on the network (a webhook attempt) hands that part to :meth:`Scheduler.overlap`, which
+runs it alongside the rest of the wave, so an advance through a retry schedule costs about one
+webhook timeout per wave, however many receivers hang, not one per attempt. Jobs due *now* (a
+webhook queued by a request) run at once on every clock, in waves too; :meth:`Scheduler.settle`
+waits for them.
 
 A wave keeps runs reproducible, so that the same inputs always give the same timestamps,
 journal and ids:
 
 - the clock never goes backwards and does not move during a wave: every job sees its due time
   as now;
-- jobs start one after another in due order (queue order for equal times): a job's code up to
-  its first :meth:`~Scheduler.concurrently` or :meth:`~Scheduler.waiting` (for most jobs, all of
-  it) has run before the next job starts;
-- what a job does inside ``async with scheduler.concurrently():`` (a webhook's HTTP exchange)
-  overlaps the other jobs of the wave; what it does after that block waits until every job of
-  the wave has started and every earlier one has finished, so results are acted on (journaled,
-  retried, answered with an auto-reply that draws ids from the seeded RNG) in due order;
+- the jobs run one after another in due order (queue order for equal times), each up to its
+  end or to its ``overlap`` (which returns at once), as they always did;
+- the overlapping parts (``work``) run together; their follow-ups (``then``: journal the
+  attempt, schedule the retry, send an auto-reply that draws ids from the seeded RNG) run once
+  every job of the wave has run, one after another in due order, whichever answer came first;
 - a job queued by a wave runs in a later wave, even when it is due at the same instant;
-- at most :data:`WAVE_CONCURRENCY` jobs of a wave are running at once. A job that is waiting
-  (``async with scheduler.waiting():`` around a wait for a free connection, or for its turn
-  after ``concurrently``) does not count, so jobs stuck behind a hanging receiver never keep
-  other jobs from starting.
+- at most :data:`WAVE_CONCURRENCY` overlapping parts run at once (more wait for a place before
+  their job goes on); one that is only waiting (``async with scheduler.waiting():`` around the
+  wait for a free connection to a busy host) gives its place up meanwhile, so work stuck behind
+  a hanging receiver never keeps other work from starting.
 
-Outside a wave (real and scaled clocks) ``concurrently`` and ``waiting`` do nothing.
+Outside a wave (real and scaled clocks) ``overlap`` runs ``work`` then ``then`` in place and
+``waiting`` does nothing.
 
-:meth:`Scheduler.stop` (server shutdown) cancels every running job, including those of an
-advance in progress, which then returns without starting another wave.
+:meth:`Scheduler.stop` (server shutdown) cancels the overlapping work in flight and every job
+task, and lets a wave in progress end: finished work still gets its follow-up, nothing new
+starts (``overlap`` raises :class:`Stopping`), and an advance in progress returns.
 """
 
 from __future__ import annotations
@@ -43,16 +45,19 @@ import heapq
 import itertools
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from emulator.core.clock import Clock, ManualClock
 
 JobFn = Callable[[], Awaitable[None]]
 ErrorHook = Callable[[str, BaseException], None]
+T = TypeVar("T")
 
-#: how many jobs of a wave run at once (waiting ones not counted)
+#: how many overlapping parts of a wave run at once (waiting ones not counted)
 WAVE_CONCURRENCY = 256
+#: how long :meth:`Scheduler.stop` lets a wave in progress take to end before cancelling it
+STOP_GRACE_SECONDS = 2.0
 
 
 @dataclass
@@ -67,46 +72,41 @@ class Job:
         self.cancelled = True
 
 
-class _Wave:
-    """The jobs due at one instant of a manual clock, run together."""
-
-    __slots__ = ("all_started", "slots")
-
-    def __init__(self) -> None:
-        self.slots = asyncio.Semaphore(WAVE_CONCURRENCY)
-        self.all_started = asyncio.Event()
-
-
-class _Turn:
-    """One job's place in its wave: ``started`` when the next job may start, ``done`` when it
-    has finished; ``holding`` while it counts against the wave's concurrency."""
-
-    __slots__ = ("done", "holding", "previous", "started", "wave")
-
-    def __init__(self, wave: _Wave, previous: _Turn | None) -> None:
-        self.wave = wave
-        self.previous = previous
-        self.started = asyncio.Event()
-        self.done = asyncio.Event()
-        self.holding = True
-
-    def finish(self, _task: object = None) -> None:
-        """The job has ended (also a task cancelled before it ever ran: its done callback)."""
-        self.started.set()
-        if self.holding:
-            self.holding = False
-            self.wave.slots.release()
-        self.previous = None
-        self.done.set()
-
-
-#: the turn of the wave job this task runs, if any
-_TURN: contextvars.ContextVar[_Turn | None] = contextvars.ContextVar("scheduler_turn",
-                                                                     default=None)
-
-
 class AdvanceBusy(RuntimeError):
     """Raised when ``advance`` is called while another advance is still running."""
+
+
+class Stopping(Exception):
+    """Raised by :meth:`Scheduler.overlap` once the scheduler is stopping: the work was not
+    started. A job may catch it to record that; otherwise it ends the job quietly."""
+
+
+@dataclass
+class _Wave:
+    """The jobs due at one instant of a manual clock; ``follow_ups`` in due order."""
+
+    places: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(WAVE_CONCURRENCY))
+    follow_ups: list[tuple[asyncio.Task, Callable[[Any], Awaitable[None]], str]] = field(
+        default_factory=list)
+
+
+class _Place:
+    """An overlapping part's place in its wave's concurrency (``held`` unless waiting)."""
+
+    __slots__ = ("held", "wave")
+
+    def __init__(self, wave: _Wave) -> None:
+        self.wave = wave
+        self.held = True
+
+
+#: the wave whose jobs this task is running (set by the wave, for ``overlap``)
+_WAVE: contextvars.ContextVar[_Wave | None] = contextvars.ContextVar("scheduler_wave",
+                                                                     default=None)
+#: the place of the overlapping part this task runs (for ``waiting``)
+_PLACE: contextvars.ContextVar[_Place | None] = contextvars.ContextVar("scheduler_place",
+                                                                       default=None)
 
 
 class Scheduler:
@@ -157,9 +157,14 @@ class Scheduler:
             await job.fn()
         except asyncio.CancelledError:
             raise
+        except Stopping:
+            pass  # its work was never started: nothing to report
         except Exception as exc:  # a job's failure must not stop the clock
-            if self._on_error is not None:
-                self._on_error(job.label, exc)
+            self._report(job.label, exc)
+
+    def _report(self, label: str, exc: BaseException) -> None:
+        if self._on_error is not None:
+            self._on_error(label, exc)
 
     def _drop_cancelled(self) -> None:
         while self._heap and self._heap[0][2].cancelled:
@@ -171,6 +176,18 @@ class Scheduler:
             return heapq.heappop(self._heap)[2]
         return None
 
+    def _spawn(self, coro: Coroutine[Any, Any, Any], place: _Place | None = None
+               ) -> asyncio.Task:
+        """A task of its own, outside any wave (but in ``place``, for overlapping work), kept
+        in ``_running`` until it ends so that :meth:`stop` can cancel it."""
+        context = contextvars.copy_context()
+        context.run(_WAVE.set, None)
+        context.run(_PLACE.set, place)
+        task = asyncio.get_running_loop().create_task(coro, context=context)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
+
     def _pop_wave(self, until: float) -> list[Job]:
         """Every job due at the earliest instant, if that is no later than ``until``."""
         first = self._pop_due(until)
@@ -181,84 +198,95 @@ class Scheduler:
             wave.append(job)
         return wave
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task:
-        """A task outside any wave (a job may start one through ``call_at``), kept in
-        ``_running`` until it ends so that :meth:`stop` can cancel it."""
-        context = contextvars.copy_context()
-        context.run(_TURN.set, None)
-        task = asyncio.get_running_loop().create_task(coro, context=context)
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
-        return task
-
     async def _run_until(self, until: float, clock: ManualClock) -> int:
         ran = 0
-        while not self._stopping and (wave := self._pop_wave(until)):
-            clock.set(wave[0].due)
-            ran += await self._run_wave(wave)
+        while not self._stopping and (jobs := self._pop_wave(until)):
+            clock.set(jobs[0].due)
+            ran += await self._run_wave(jobs)
         return ran
 
     async def _run_wave(self, jobs: list[Job]) -> int:
+        """Run ``jobs`` (all due now) in order, then the follow-ups of their overlapping work
+        in the same order."""
         wave = _Wave()
-        tasks: list[asyncio.Task] = []
-        previous: _Turn | None = None
+        ran = 0
+        token = _WAVE.set(wave)
         try:
             for job in jobs:
-                await wave.slots.acquire()
-                if job.cancelled or self._stopping:  # cancelled by a job of this wave
-                    wave.slots.release()
+                if self._stopping:
+                    break
+                if job.cancelled:  # by an earlier job of this wave
                     continue
-                turn = _Turn(wave, previous)
-                task = self._spawn(self._run_turn(job, turn))
-                task.add_done_callback(turn.finish)
-                tasks.append(task)
-                await turn.started.wait()
-                previous = turn
+                await self._run(job)
+                ran += 1
         finally:
-            wave.all_started.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        return len(tasks)
+            _WAVE.reset(token)
+        for n, (task, then, label) in enumerate(wave.follow_ups):
+            try:
+                if not task.done():
+                    await asyncio.wait([task])  # unlike ``await task``, our cancel spares it
+            except asyncio.CancelledError:  # the wave itself is cancelled: so is its work
+                for rest, _, _ in wave.follow_ups[n:]:
+                    rest.cancel()
+                raise
+            if task.cancelled():
+                continue  # cancelled by stop: ``cancelled()`` was told
+            if task.exception() is not None:
+                self._report(label, task.exception())
+                continue
+            try:
+                await then(task.result())
+            except Exception as exc:
+                self._report(label, exc)
+        return ran
 
-    async def _run_turn(self, job: Job, turn: _Turn) -> None:
-        _TURN.set(turn)
+    async def _in_place(self, place: _Place, work: Callable[[], Awaitable[T]]) -> T:
         try:
-            await self._run(job)
+            return await work()
         finally:
-            turn.finish()
+            if place.held:
+                place.held = False
+                place.wave.places.release()
 
-    @contextlib.asynccontextmanager
-    async def concurrently(self) -> AsyncIterator[None]:
-        """In a wave: the block overlaps the other jobs of the wave (the next job starts at
-        once); after it, the job waits for every job of the wave to have started and every
-        earlier one to have finished, so it goes on in due order. Elsewhere: nothing."""
-        turn = _TURN.get()
-        if turn is None:
-            yield
+    async def overlap(self, work: Callable[[], Awaitable[T]],
+                      then: Callable[[T], Awaitable[None]],
+                      cancelled: Callable[[], None] | None = None) -> None:
+        """Run ``work()`` alongside the other jobs of this wave and ``then(its result)`` after
+        the wave's jobs have run, in due order (see the module's docstring); returns once
+        ``work`` is under way. If :meth:`stop` cancels the work, ``then`` is not called but
+        ``cancelled()`` is, started or not. Outside a wave: ``then(await work())``, here and
+        now (a cancellation reaches the caller). Raises :class:`Stopping`, without starting
+        ``work``, when the scheduler is stopping."""
+        if self._stopping:
+            raise Stopping
+        wave = _WAVE.get()
+        if wave is None:
+            await then(await work())
             return
-        turn.started.set()
-        yield
-        async with self.waiting():
-            await turn.wave.all_started.wait()
-            previous = turn.previous
-            if previous is not None:
-                await previous.done.wait()
-                turn.previous = None
+        await wave.places.acquire()
+        if self._stopping:
+            wave.places.release()
+            raise Stopping
+        place = _Place(wave)
+        task = self._spawn(self._in_place(place, work), place)
+        if cancelled is not None:
+            task.add_done_callback(lambda done: cancelled() if done.cancelled() else None)
+        label = f"{getattr(work, '__qualname__', 'work')} (overlapping)"
+        wave.follow_ups.append((task, then, label))
 
     @contextlib.asynccontextmanager
     async def waiting(self) -> AsyncIterator[None]:
-        """In a wave: the block only waits (for a free connection, for its turn), so the job
-        does not count against the wave's concurrency meanwhile, and the next job may start.
-        Elsewhere: nothing."""
-        turn = _TURN.get()
-        if turn is None or not turn.holding:
+        """Around a wait (for a free connection): overlapping work gives its place in the
+        wave's concurrency up meanwhile, and takes one again after. Elsewhere: nothing."""
+        place = _PLACE.get()
+        if place is None or not place.held:
             yield
             return
-        turn.started.set()
-        turn.holding = False
-        turn.wave.slots.release()
-        yield  # an exception (a cancellation) ends the job here: no slot to take back
-        await turn.wave.slots.acquire()
-        turn.holding = True
+        place.held = False
+        place.wave.places.release()
+        yield  # an exception (a cancellation) ends the work here: no place to take back
+        await place.wave.places.acquire()
+        place.held = True
 
     async def advance(self, seconds: float,
                       started: Callable[[float], object] | None = None) -> int:
@@ -267,7 +295,8 @@ class Scheduler:
         Returns the number of jobs run. Jobs queued by running jobs are run too if they fall due
         before the target time (in a later wave). ``started(target)`` is called once the
         advance is sure to run, before its first job (the control API journals it there, ahead
-        of what it causes). When the scheduler stops meanwhile, the advance returns at once.
+        of what it causes). When the scheduler stops meanwhile, the advance returns once its
+        wave has ended, without moving the clock further.
         """
         clock = self.clock
         if not isinstance(clock, ManualClock):
@@ -328,17 +357,26 @@ class Scheduler:
 
     @property
     def stopping(self) -> bool:
-        """:meth:`stop` has been called: jobs being cancelled now are cancelled for good."""
+        """:meth:`stop` has been called: work cancelled now is cancelled for good."""
         return self._stopping
 
     async def stop(self) -> None:
-        """Cancel the driver and every running job (an advance in progress then returns);
-        queued jobs stay queued and nothing more runs."""
+        """Cancel the driver, every job task and all overlapping work in flight; a wave in
+        progress then ends (within :data:`STOP_GRACE_SECONDS`, else it is cancelled too).
+        Queued jobs stay queued and nothing more runs."""
         self._stopping = True
         self._wakeup.set()
-        tasks = [t for t in (self._driver, self._drain, *self._running) if t is not None]
+        drain = self._drain
+        tasks = [t for t in (self._driver, *self._running) if t is not None and t is not drain]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if drain is not None and not drain.done():
+            try:
+                async with asyncio.timeout(STOP_GRACE_SECONDS):
+                    await asyncio.shield(drain)
+            except TimeoutError:
+                drain.cancel()
+                await asyncio.gather(drain, return_exceptions=True)
         self._driver = None
         self._drain = None

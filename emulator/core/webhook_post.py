@@ -85,7 +85,8 @@ class _Gate:
 class Poster:
     """Makes webhook POSTs. ``per_host()`` is read for each POST (a changed setting applies to
     POSTs queued after the change); ``waiting()`` wraps a wait for a free connection, so the
-    scheduler knows the job is idle (:meth:`~emulator.core.scheduler.Scheduler.waiting`)."""
+    scheduler does not count the POST as running meanwhile
+    (:meth:`~emulator.core.scheduler.Scheduler.waiting`)."""
 
     def __init__(self, per_host: Callable[[], int],
                  waiting: Callable[[], AbstractAsyncContextManager[None]]) -> None:
