@@ -6,6 +6,8 @@ against its schema."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from typing import Any
 
 import pytest
@@ -121,3 +123,35 @@ async def test_each_hostile_receiver_ends_delivered_or_exhausted_with_its_cause(
     assert status == 200
     assert sorted(e["url"] for e in journal["entries"]) == sorted(
         receivers[kind].url for kind in TABLE if kind != "huge")
+
+
+async def test_a_receiver_that_never_accepts_is_a_timeout_without_a_connection(
+        emulator: Emulator, hostile: MakeHostile) -> None:  # noqa: F811
+    """A listening socket whose backlog is full: the kernel drops the SYN, so the connection
+    itself never comes; the cause says so, apart from a receiver that connects but is mute."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):  # fill the backlog, never accepted
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+            fillers.append(filler)
+        await emulator.patch_config({"webhooks": {"timeout_seconds": 0.2}})
+        response = await in_thread(emulator.sdk().message, "15551234567", "Your code is 1234",
+                                   "OTP", callback_url=f"http://127.0.0.1:{port}/hook")
+        assert response.status_code == 200, response.body
+        await emulator.advance(5)
+        [delivery] = await emulator.deliveries()
+        [attempt] = delivery["attempts"]
+        assert (attempt["status"], attempt["error"]) == (None,
+                                                         "timeout: no connection within 0.2 s")
+        assert attempt["latency_ms"] >= 200 and attempt["queued_ms"] < 200
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()

@@ -56,12 +56,11 @@ from typing import Any
 from emulator.core.journal import Journal
 from emulator.core.scheduler import Scheduler, Stopping
 from emulator.core.timefmt import iso_micro_z
-from emulator.core.webhook_post import MAX_ANSWER_BYTES, Outcome, Poster
+from emulator.core.webhook_post import Outcome, Poster
 
 HeaderFn = Callable[[bytes, float], dict[str, str]]
 ResponseHook = Callable[["Delivery", int, bytes], Awaitable[None]]
 
-MAX_RESPONSE_BYTES = MAX_ANSWER_BYTES
 #: attempts in flight to one destination unless ``webhooks.max_connections_per_host`` says
 DEFAULT_CONNECTIONS_PER_HOST = 16
 #: the error of an attempt cut short by the scheduler stopping

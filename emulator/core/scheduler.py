@@ -212,8 +212,10 @@ class Scheduler:
         ran = 0
         token = _WAVE.set(wave)
         try:
-            for job in jobs:
-                if self._stopping:
+            for n, job in enumerate(jobs):
+                if self._stopping:  # what has not run stays queued
+                    for rest in jobs[n:]:
+                        heapq.heappush(self._heap, (rest.due, rest.seq, rest))
                     break
                 if job.cancelled:  # by an earlier job of this wave
                     continue
