@@ -168,7 +168,8 @@ async def test_a_job_cancelled_by_an_earlier_job_of_its_wave_does_not_run() -> N
 
 async def test_a_failing_follow_up_is_reported_and_the_wave_goes_on() -> None:
     errors: list[str] = []
-    scheduler = Scheduler(ManualClock(0), on_error=lambda label, exc: errors.append(str(exc)))
+    scheduler = Scheduler(ManualClock(0),
+                          on_error=lambda label, exc: errors.append(f"{label}: {exc}"))
     done: list[int] = []
 
     def job(n: int):
@@ -187,9 +188,9 @@ async def test_a_failing_follow_up_is_reported_and_the_wave_goes_on() -> None:
         return run
 
     for n in range(3):
-        scheduler.call_at(1, job(n))
+        scheduler.call_at(1, job(n), f"job {n}")
     await scheduler.advance(1)
-    assert errors == ["work broke", "follow-up broke"] and done == [2]
+    assert errors == ["job 0: work broke", "job 1: follow-up broke"] and done == [2]
 
 
 async def test_stop_cancels_work_in_flight_and_the_advance_returns_at_once() -> None:

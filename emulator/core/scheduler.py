@@ -89,6 +89,8 @@ class _Wave:
         default_factory=lambda: asyncio.Semaphore(WAVE_CONCURRENCY))
     follow_ups: list[tuple[asyncio.Task, Callable[[Any], Awaitable[None]], str]] = field(
         default_factory=list)
+    #: the label of the job running now (its overlapping work's errors are reported so)
+    current: str = ""
 
 
 class _Place:
@@ -207,8 +209,29 @@ class Scheduler:
 
     async def _run_wave(self, jobs: list[Job]) -> int:
         """Run ``jobs`` (all due now) in order, then the follow-ups of their overlapping work
-        in the same order."""
+        in the same order. Cancelled itself, the wave cancels its work too."""
         wave = _Wave()
+        try:
+            ran = await self._start_wave(wave, jobs)
+            for task, then, label in wave.follow_ups:
+                if not task.done():
+                    await asyncio.wait([task])  # unlike ``await task``, our cancel spares it
+                if task.cancelled():
+                    continue  # cancelled by stop: ``cancelled()`` was told
+                if task.exception() is not None:
+                    self._report(label, task.exception())
+                    continue
+                try:
+                    await then(task.result())
+                except Exception as exc:
+                    self._report(label, exc)
+        except asyncio.CancelledError:
+            for task, _, _ in wave.follow_ups:
+                task.cancel()
+            raise
+        return ran
+
+    async def _start_wave(self, wave: _Wave, jobs: list[Job]) -> int:
         ran = 0
         token = _WAVE.set(wave)
         try:
@@ -219,27 +242,11 @@ class Scheduler:
                     break
                 if job.cancelled:  # by an earlier job of this wave
                     continue
+                wave.current = job.label
                 await self._run(job)
                 ran += 1
         finally:
             _WAVE.reset(token)
-        for n, (task, then, label) in enumerate(wave.follow_ups):
-            try:
-                if not task.done():
-                    await asyncio.wait([task])  # unlike ``await task``, our cancel spares it
-            except asyncio.CancelledError:  # the wave itself is cancelled: so is its work
-                for rest, _, _ in wave.follow_ups[n:]:
-                    rest.cancel()
-                raise
-            if task.cancelled():
-                continue  # cancelled by stop: ``cancelled()`` was told
-            if task.exception() is not None:
-                self._report(label, task.exception())
-                continue
-            try:
-                await then(task.result())
-            except Exception as exc:
-                self._report(label, exc)
         return ran
 
     async def _in_place(self, place: _Place, work: Callable[[], Awaitable[T]]) -> T:
@@ -273,8 +280,7 @@ class Scheduler:
         task = self._spawn(self._in_place(place, work), place)
         if cancelled is not None:
             task.add_done_callback(lambda done: cancelled() if done.cancelled() else None)
-        label = f"{getattr(work, '__qualname__', 'work')} (overlapping)"
-        wave.follow_ups.append((task, then, label))
+        wave.follow_ups.append((task, then, wave.current))
 
     @contextlib.asynccontextmanager
     async def waiting(self) -> AsyncIterator[None]:
