@@ -4,35 +4,72 @@ A provider hands over a fully built body, a function that makes the (signed) hea
 attempt, and a :class:`RetryPolicy`. Each attempt runs as a scheduler job, so retries follow the
 emulated clock: on a manual clock a three-day retry schedule runs in milliseconds. Every attempt
 is kept on the :class:`Delivery` and written to the journal (time, URL, HTTP status or error,
-latency, next retry, attempt n of max). A delivery ends ``delivered`` or ``exhausted`` with its
-reason; nothing is dropped silently. A provider may say what caused a webhook (``cause``: a
-status change, an inbound message); it is journaled with ``webhook_queued``.
+queue wait, latency, next retry, attempt n of max). A delivery ends ``delivered`` or
+``exhausted`` with its reason; nothing is dropped silently. A provider may say what caused a
+webhook (``cause``: a status change, an inbound message); it is journaled with
+``webhook_queued``.
+
+**One receiver never slows another.** Each destination (scheme, host, port) has at most
+``webhooks.max_connections_per_host`` attempts in flight (:mod:`~emulator.core.webhook_post`);
+more wait their turn, first come first served, and other destinations are not affected. An
+attempt's timeout (``webhooks.timeout_seconds``) starts when its connection starts, after the
+wait, so an attempt that never got a connection is never recorded as a timeout. ``at`` is the
+emulated time the attempt fell due, ``queued_ms`` the real time it waited for its turn and
+``latency_ms`` the real time from its connection's start to the end of the answer.
+
+**A long wait is waited out.** There is no limit on the queue wait: an attempt is never dropped,
+failed or charged against its retries for having waited, since each attempt ahead of it ends
+within one timeout and the receiver holding them is the cause (the wait shows in
+``queued_ms``, and on the manual clock in how long ``clock/advance`` takes). A failed
+attempt's retry is timed from when the attempt ended, by the clock: on the manual clock, which
+does not move during an attempt, that is ``at`` plus the policy's delay exactly; on a real
+clock a retry never falls due early because its attempt waited.
+
+**What counts.** An attempt succeeds when its status passes the policy and its answer was read
+to the end. The answer is read up to 64 KiB (``response_body``); a longer one is cut there
+(``response_truncated``) without waiting for the rest. An answer whose status came but whose
+body did not end within the timeout, or whose connection broke, is a failed attempt that keeps
+its status, with ``error`` saying what went wrong. Redirects are not followed: the 3xx is the
+answer, and ``error`` names where it pointed.
+
+**Order.** On the manual clock the attempts of one scheduler wave overlap: the HTTP exchange is
+the work handed to :meth:`~emulator.core.scheduler.Scheduler.overlap`, and recording the
+attempt, scheduling its retry and the provider's answer hook (a TSG auto-reply) are its
+follow-up, run in due order once every job of the wave has run, so journals and
+generated ids repeat from run to run whichever receiver answered first.
+
+**Stopping.** When the scheduler stops (server shutdown), an attempt in flight or waiting for
+its turn is cancelled and recorded, on the delivery and in the journal, with error
+``cancelled: emulator stopping`` (``latency_ms`` null when it never got a connection), and so is
+one that fell due as the scheduler stopped. The delivery keeps its state, ``pending`` or
+``retrying``, so it counts as pending; nothing is retried and no answer hook runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-import aiohttp
-
 from emulator.core.journal import Journal
 from emulator.core.paging import DEFAULT_LIMIT, SCAN_BUDGET, Page, matching, take
 from emulator.core.records import Records
 from emulator.core.retention import Retention
-from emulator.core.scheduler import Scheduler
+from emulator.core.scheduler import Scheduler, Stopping
 from emulator.core.timefmt import iso_micro_z
+from emulator.core.webhook_post import Outcome, Poster
 
 HeaderFn = Callable[[bytes, float], dict[str, str]]
 ResponseHook = Callable[["Delivery", int, bytes], Awaitable[None]]
 
-MAX_RESPONSE_BYTES = 64 * 1024
 DEFAULT_MAX_DELIVERIES = 100_000
+#: attempts in flight to one destination unless ``webhooks.max_connections_per_host`` says
+DEFAULT_CONNECTIONS_PER_HOST = 16
+#: the error of an attempt cut short by the scheduler stopping
+CANCELLED = "cancelled: emulator stopping"
 #: the states of a delivery: pending -> retrying -> delivered | exhausted
 DELIVERY_STATES: tuple[str, ...] = ("pending", "retrying", "delivered", "exhausted")
 
@@ -60,6 +97,16 @@ class Attempt:
     latency_ms: float | None = None
     next_retry_at: float | None = None
     response_body: str = ""
+    queued_ms: float = 0.0
+    response_truncated: bool = False
+
+    @property
+    def cause(self) -> str:
+        """How it went, in a few words: ``HTTP 500``, ``HTTP 302 (redirect to ... not
+        followed)``, ``timeout: no answer within 10 s``."""
+        if self.status is None:
+            return self.error or "no answer"
+        return f"HTTP {self.status}" + (f" ({self.error})" if self.error else "")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,10 +115,12 @@ class Attempt:
             "url": self.url,
             "status": self.status,
             "error": self.error,
+            "queued_ms": self.queued_ms,
             "latency_ms": self.latency_ms,
             "next_retry_at": (None if self.next_retry_at is None
                               else iso_micro_z(self.next_retry_at)),
             "response_body": self.response_body,
+            "response_truncated": self.response_truncated,
         }
 
 
@@ -118,19 +167,6 @@ class Delivery:
         }
 
 
-def describe_error(exc: BaseException, timeout: float) -> str:
-    """A short, stable cause for a failed attempt."""
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError | aiohttp.ServerTimeoutError):
-        return f"timeout: no answer within {timeout:g} s"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return f"connection failed: {exc.os_error or exc}"
-    if isinstance(exc, aiohttp.InvalidURL):
-        return f"invalid URL: {exc}"
-    if isinstance(exc, aiohttp.ClientError):
-        return f"{type(exc).__name__}: {exc}"
-    return f"{type(exc).__name__}: {exc}"
-
-
 class Dispatcher:
     """Queues webhooks and runs their attempts.
 
@@ -141,6 +177,7 @@ class Dispatcher:
 
     def __init__(self, scheduler: Scheduler, journal: Journal,
                  timeout: Callable[[], float] = lambda: 10.0,
+                 connections_per_host: Callable[[], int] = lambda: DEFAULT_CONNECTIONS_PER_HOST,
                  max_deliveries: int = DEFAULT_MAX_DELIVERIES) -> None:
         self.scheduler = scheduler
         self.clock = scheduler.clock
@@ -154,8 +191,8 @@ class Dispatcher:
         self._ids = itertools.count(1)
         #: the ``seq`` of the newest delivery (0 before the first)
         self.last_seq = 0
-        self._session: aiohttp.ClientSession | None = None
         self.retention = Retention("deliveries", max_deliveries, journal)
+        self._poster = Poster(connections_per_host, scheduler.waiting)
 
     def submit(self, *, provider: str, kind: str, url: str, body: bytes, policy: RetryPolicy,
                headers: HeaderFn, message_id: str | None = None,
@@ -197,14 +234,6 @@ class Dispatcher:
             if not siblings:
                 self._by_message.pop(delivery.message_id, None)
 
-    async def _session_for_attempts(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(force_close=True),
-                auto_decompress=True,
-            )
-        return self._session
-
     async def _attempt(self, delivery: Delivery) -> None:
         if delivery.done:
             return
@@ -213,28 +242,60 @@ class Dispatcher:
         delivery.attempts.append(attempt)
         headers = delivery.headers_fn(delivery.body, now) if delivery.headers_fn else {}
         delivery.last_headers = headers
-        timeout = self._timeout()
-        session = await self._session_for_attempts()
-        started = time.perf_counter()
-        body_bytes = b""
-        try:
-            async with session.post(delivery.url, data=delivery.body, headers=headers,
-                                    timeout=aiohttp.ClientTimeout(total=timeout),
-                                    allow_redirects=False) as response:
-                attempt.status = response.status
-                body_bytes = await response.content.read(MAX_RESPONSE_BYTES)
-        except Exception as exc:  # every failure is recorded with its cause, never raised
-            attempt.error = describe_error(exc, timeout)
-        attempt.latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        attempt.response_body = body_bytes.decode("utf-8", "replace")
+        outcome = Outcome()
+        settled = False
 
-        ok = attempt.status is not None and delivery.policy.success(attempt.status)
-        if ok:
+        async def post() -> None:
+            await self._poster.post(delivery.url, delivery.body, headers, self._timeout(),
+                                    outcome)
+
+        async def answered(_: None) -> None:
+            nonlocal settled
+            settled = True
+            if (self._settle(delivery, attempt, outcome) and delivery.on_response is not None
+                    and not self.scheduler.stopping):
+                await delivery.on_response(delivery, attempt.status or 0, outcome.body)
+
+        def cut_short() -> None:  # never started, or cancelled before it was recorded
+            nonlocal settled
+            if not settled:
+                settled = True
+                self._settle(delivery, attempt, outcome, cancelled=True)
+
+        try:
+            await self.scheduler.overlap(post, answered, cut_short)
+        except (Stopping, asyncio.CancelledError):
+            cut_short()
+            raise
+
+    def _settle(self, delivery: Delivery, attempt: Attempt, outcome: Outcome,
+                cancelled: bool = False) -> bool:
+        """Put ``outcome`` on the attempt, move the delivery on and journal it; True when
+        delivered."""
+        attempt.status = outcome.status
+        if cancelled:
+            attempt.error = CANCELLED if self.scheduler.stopping else "cancelled"
+        else:
+            attempt.error = outcome.error
+        attempt.queued_ms = outcome.queued_ms
+        attempt.latency_ms = outcome.latency_ms
+        attempt.response_body = outcome.body.decode("utf-8", "replace")
+        attempt.response_truncated = outcome.truncated
+        status = attempt.status
+        ok = (not cancelled and status is not None and attempt.error is None
+              and delivery.policy.success(status))
+        if (not ok and attempt.error is None and status is not None and 300 <= status < 400
+                and outcome.location):
+            attempt.error = f"redirect to {outcome.location} not followed"
+        if cancelled:
+            delivery.next_attempt_at = None  # left as it was: pending or retrying, not done
+        elif ok:
             delivery.state = "delivered"
             delivery.next_attempt_at = None
         elif attempt.number < delivery.policy.max_attempts:
             delay = delivery.policy.delays[attempt.number - 1]
-            attempt.next_retry_at = now + delay
+            # from when the attempt ended: the manual clock has not moved, so at + delay
+            attempt.next_retry_at = self.clock.now() + delay
             delivery.state = "retrying"
             delivery.next_attempt_at = attempt.next_retry_at
             self.scheduler.call_at(attempt.next_retry_at, lambda: self._attempt(delivery),
@@ -242,8 +303,7 @@ class Dispatcher:
         else:
             delivery.state = "exhausted"
             delivery.next_attempt_at = None
-            last = f"HTTP {attempt.status}" if attempt.status is not None else attempt.error
-            delivery.reason = f"{attempt.number} attempts failed; last: {last}"
+            delivery.reason = f"{attempt.number} attempts failed; last: {attempt.cause}"
         self.journal.record("webhook_attempt", delivery.provider, delivery=delivery.id,
                             webhook=delivery.kind, attempt=attempt.to_json(),
                             max_attempts=delivery.policy.max_attempts, state=delivery.state,
@@ -251,8 +311,7 @@ class Dispatcher:
         if delivery.state == "exhausted":
             self.journal.record("webhook_exhausted", delivery.provider, delivery=delivery.id,
                                 webhook=delivery.kind, url=delivery.url, reason=delivery.reason)
-        if ok and delivery.on_response is not None:
-            await delivery.on_response(delivery, attempt.status or 0, body_bytes)
+        return ok
 
     def get(self, delivery_id: str) -> Delivery | None:
         return self._deliveries.get(delivery_id)
@@ -304,6 +363,4 @@ class Dispatcher:
         self.retention.reset()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._poster.close()

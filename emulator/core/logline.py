@@ -143,8 +143,14 @@ def _webhook_skipped(d: dict[str, Any], colour: bool) -> str:
 def _webhook_attempt(d: dict[str, Any], colour: bool) -> str:
     attempt = d["attempt"]
     status = attempt["status"]
-    answer = (_paint(str(status), _status_colour(status), colour) if status is not None
-              else _paint(str(attempt["error"]), _RED, colour))
+    error = attempt["error"]
+    if status is None:
+        answer = _paint(str(error), _RED, colour)
+    else:  # a status with an error: the answer did not end, or was a redirect not followed
+        answer = _paint(str(status), _status_colour(status), colour) + (
+            f" ({_paint(error, _RED, colour)})" if error else "")
+    queued = attempt.get("queued_ms") or 0.0
+    waited = f" after {queued:.1f}ms queued" if queued >= 1 else ""
     state = d["state"]
     if state == "retrying" and attempt["next_retry_at"] is not None:
         wait = (parse_iso(attempt["next_retry_at"]) or 0.0) - (parse_iso(attempt["at"]) or 0.0)
@@ -154,7 +160,7 @@ def _webhook_attempt(d: dict[str, Any], colour: bool) -> str:
         outcome = _paint(state, _GREEN if state == "delivered" else _RED, colour)
     return (f"webhook {d['webhook']} {d['delivery']} attempt {attempt['number']}/"
             f"{d.get('max_attempts', '?')} POST {attempt['url']} -> {answer} in "
-            f"{attempt['latency_ms'] or 0:.1f}ms, {outcome}")
+            f"{attempt['latency_ms'] or 0:.1f}ms{waited}, {outcome}")
 
 
 def _inbound(d: dict[str, Any], colour: bool) -> str:

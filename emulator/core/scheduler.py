@@ -1,27 +1,63 @@
 """Runs jobs at emulated times on the :mod:`emulator.core.clock`.
 
-On a real or scaled clock a driver task sleeps until the next job falls due and starts it (due
-jobs run concurrently, so one slow webhook does not hold up the rest). On a manual clock nothing
-in the future runs until :meth:`Scheduler.advance` moves the clock: it runs every job that falls
-due, one at a time in due order, setting the clock to each job's time first, so that the same
-inputs always give the same timestamps. Jobs due *now* (a webhook queued by a request) run at
-once on every clock; :meth:`Scheduler.settle` waits for them.
+On a real or scaled clock a driver task sleeps until the next job falls due and starts it as a
+task of its own: due jobs run concurrently, so one slow webhook does not hold up the rest.
+
+On a manual clock nothing in the future runs until :meth:`Scheduler.advance` moves the clock.
+It runs what falls due in **waves**: every job due at the earliest instant, with the clock set
+to that instant; once the whole wave has finished, the wave of the next instant. A job that
+waits on the network (a webhook attempt) hands that part to :meth:`Scheduler.overlap`, which
+runs it alongside the rest of the wave, so an advance through a retry schedule costs about one
+webhook timeout per wave, however many receivers hang, not one per attempt. Jobs due *now* (a
+webhook queued by a request) run at once on every clock, in waves too; :meth:`Scheduler.settle`
+waits for them.
+
+A wave keeps runs reproducible, so that the same inputs always give the same timestamps,
+journal and ids:
+
+- the clock never goes backwards and does not move during a wave: every job sees its due time
+  as now;
+- the jobs run one after another in due order (queue order for equal times), each up to its
+  end or to its ``overlap`` (which returns at once), as they always did;
+- the overlapping parts (``work``) run together; their follow-ups (``then``: journal the
+  attempt, schedule the retry, send an auto-reply that draws ids from the seeded RNG) run once
+  every job of the wave has run, one after another in due order, whichever answer came first;
+- a job queued by a wave runs in a later wave, even when it is due at the same instant;
+- at most :data:`WAVE_CONCURRENCY` overlapping parts run at once (more wait for a place before
+  their job goes on); one that is only waiting (``async with scheduler.waiting():`` around the
+  wait for a free connection to a busy host) gives its place up meanwhile, so work stuck behind
+  a hanging receiver never keeps other work from starting.
+
+Outside a wave (real and scaled clocks) ``overlap`` runs ``work`` then ``then`` in place and
+``waiting`` does nothing.
+
+:meth:`Scheduler.stop` (server shutdown) cancels the overlapping work in flight and every job
+task, and lets a wave in progress end: finished work still gets its follow-up, nothing new
+starts (``overlap`` raises :class:`Stopping`), and an advance in progress returns.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import heapq
 import itertools
 import math
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from emulator.core.clock import Clock, ManualClock
 
 JobFn = Callable[[], Awaitable[None]]
 ErrorHook = Callable[[str, BaseException], None]
+T = TypeVar("T")
+
+#: how many overlapping parts of a wave run at once (waiting ones not counted)
+WAVE_CONCURRENCY = 256
+#: how long :meth:`Scheduler.stop` lets a wave in progress take to end before cancelling it
+STOP_GRACE_SECONDS = 2.0
 
 
 @dataclass
@@ -38,6 +74,41 @@ class Job:
 
 class AdvanceBusy(RuntimeError):
     """Raised when ``advance`` is called while another advance is still running."""
+
+
+class Stopping(Exception):
+    """Raised by :meth:`Scheduler.overlap` once the scheduler is stopping: the work was not
+    started. A job may catch it to record that; otherwise it ends the job quietly."""
+
+
+@dataclass
+class _Wave:
+    """The jobs due at one instant of a manual clock; ``follow_ups`` in due order."""
+
+    places: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(WAVE_CONCURRENCY))
+    follow_ups: list[tuple[asyncio.Task, Callable[[Any], Awaitable[None]], str]] = field(
+        default_factory=list)
+    #: the label of the job running now (its overlapping work's errors are reported so)
+    current: str = ""
+
+
+class _Place:
+    """An overlapping part's place in its wave's concurrency (``held`` unless waiting)."""
+
+    __slots__ = ("held", "wave")
+
+    def __init__(self, wave: _Wave) -> None:
+        self.wave = wave
+        self.held = True
+
+
+#: the wave whose jobs this task is running (set by the wave, for ``overlap``)
+_WAVE: contextvars.ContextVar[_Wave | None] = contextvars.ContextVar("scheduler_wave",
+                                                                     default=None)
+#: the place of the overlapping part this task runs (for ``waiting``)
+_PLACE: contextvars.ContextVar[_Place | None] = contextvars.ContextVar("scheduler_place",
+                                                                       default=None)
 
 
 class Scheduler:
@@ -88,9 +159,14 @@ class Scheduler:
             await job.fn()
         except asyncio.CancelledError:
             raise
+        except Stopping:
+            pass  # its work was never started: nothing to report
         except Exception as exc:  # a job's failure must not stop the clock
-            if self._on_error is not None:
-                self._on_error(job.label, exc)
+            self._report(job.label, exc)
+
+    def _report(self, label: str, exc: BaseException) -> None:
+        if self._on_error is not None:
+            self._on_error(label, exc)
 
     def _drop_cancelled(self) -> None:
         while self._heap and self._heap[0][2].cancelled:
@@ -102,21 +178,133 @@ class Scheduler:
             return heapq.heappop(self._heap)[2]
         return None
 
+    def _spawn(self, coro: Coroutine[Any, Any, Any], place: _Place | None = None
+               ) -> asyncio.Task:
+        """A task of its own, outside any wave (but in ``place``, for overlapping work), kept
+        in ``_running`` until it ends so that :meth:`stop` can cancel it."""
+        context = contextvars.copy_context()
+        context.run(_WAVE.set, None)
+        context.run(_PLACE.set, place)
+        task = asyncio.get_running_loop().create_task(coro, context=context)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
+
+    def _pop_wave(self, until: float) -> list[Job]:
+        """Every job due at the earliest instant, if that is no later than ``until``."""
+        first = self._pop_due(until)
+        if first is None:
+            return []
+        wave = [first]
+        while (job := self._pop_due(first.due)) is not None:
+            wave.append(job)
+        return wave
+
     async def _run_until(self, until: float, clock: ManualClock) -> int:
         ran = 0
-        while (job := self._pop_due(until)) is not None:
-            clock.set(job.due)
-            await self._run(job)
-            ran += 1
+        while not self._stopping and (jobs := self._pop_wave(until)):
+            clock.set(jobs[0].due)
+            ran += await self._run_wave(jobs)
         return ran
+
+    async def _run_wave(self, jobs: list[Job]) -> int:
+        """Run ``jobs`` (all due now) in order, then the follow-ups of their overlapping work
+        in the same order. Cancelled itself, the wave cancels its work too."""
+        wave = _Wave()
+        try:
+            ran = await self._start_wave(wave, jobs)
+            for task, then, label in wave.follow_ups:
+                if not task.done():
+                    await asyncio.wait([task])  # unlike ``await task``, our cancel spares it
+                if task.cancelled():
+                    continue  # cancelled by stop: ``cancelled()`` was told
+                if task.exception() is not None:
+                    self._report(label, task.exception())
+                    continue
+                try:
+                    await then(task.result())
+                except Exception as exc:
+                    self._report(label, exc)
+        except asyncio.CancelledError:
+            for task, _, _ in wave.follow_ups:
+                task.cancel()
+            raise
+        return ran
+
+    async def _start_wave(self, wave: _Wave, jobs: list[Job]) -> int:
+        ran = 0
+        token = _WAVE.set(wave)
+        try:
+            for n, job in enumerate(jobs):
+                if self._stopping:  # what has not run stays queued
+                    for rest in jobs[n:]:
+                        heapq.heappush(self._heap, (rest.due, rest.seq, rest))
+                    break
+                if job.cancelled:  # by an earlier job of this wave
+                    continue
+                wave.current = job.label
+                await self._run(job)
+                ran += 1
+        finally:
+            _WAVE.reset(token)
+        return ran
+
+    async def _in_place(self, place: _Place, work: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await work()
+        finally:
+            if place.held:
+                place.held = False
+                place.wave.places.release()
+
+    async def overlap(self, work: Callable[[], Awaitable[T]],
+                      then: Callable[[T], Awaitable[None]],
+                      cancelled: Callable[[], None] | None = None) -> None:
+        """Run ``work()`` alongside the other jobs of this wave and ``then(its result)`` after
+        the wave's jobs have run, in due order (see the module's docstring); returns once
+        ``work`` is under way. If :meth:`stop` cancels the work, ``then`` is not called but
+        ``cancelled()`` is, started or not. Outside a wave: ``then(await work())``, here and
+        now (a cancellation reaches the caller). Raises :class:`Stopping`, without starting
+        ``work``, when the scheduler is stopping."""
+        if self._stopping:
+            raise Stopping
+        wave = _WAVE.get()
+        if wave is None:
+            await then(await work())
+            return
+        await wave.places.acquire()
+        if self._stopping:
+            wave.places.release()
+            raise Stopping
+        place = _Place(wave)
+        task = self._spawn(self._in_place(place, work), place)
+        if cancelled is not None:
+            task.add_done_callback(lambda done: cancelled() if done.cancelled() else None)
+        wave.follow_ups.append((task, then, wave.current))
+
+    @contextlib.asynccontextmanager
+    async def waiting(self) -> AsyncIterator[None]:
+        """Around a wait (for a free connection): overlapping work gives its place in the
+        wave's concurrency up meanwhile, and takes one again after. Elsewhere: nothing."""
+        place = _PLACE.get()
+        if place is None or not place.held:
+            yield
+            return
+        place.held = False
+        place.wave.places.release()
+        yield  # an exception (a cancellation) ends the work here: no place to take back
+        await place.wave.places.acquire()
+        place.held = True
 
     async def advance(self, seconds: float,
                       started: Callable[[float], object] | None = None) -> int:
         """Manual clock only: move ``seconds`` forward running everything that falls due.
 
         Returns the number of jobs run. Jobs queued by running jobs are run too if they fall due
-        before the target time. ``started(target)`` is called once the advance is sure to run,
-        before its first job (the control API journals it there, ahead of what it causes).
+        before the target time (in a later wave). ``started(target)`` is called once the
+        advance is sure to run, before its first job (the control API journals it there, ahead
+        of what it causes). When the scheduler stops meanwhile, the advance returns once its
+        wave has ended, without moving the clock further.
         """
         clock = self.clock
         if not isinstance(clock, ManualClock):
@@ -128,12 +316,15 @@ class Scheduler:
             if started is not None:
                 started(target)
             ran = await self._run_until(target, clock)
-            clock.set(target)
+            if not self._stopping:
+                clock.set(target)
             return ran
 
     def _start_drain(self) -> None:
+        if self._stopping:
+            return
         if self._drain is None or self._drain.done():
-            self._drain = asyncio.get_running_loop().create_task(self._drain_due())
+            self._drain = self._spawn(self._drain_due())
 
     async def _drain_due(self) -> None:
         clock = self.clock
@@ -163,9 +354,7 @@ class Scheduler:
             due = self.next_due()
             if due is not None and due <= self.clock.now():
                 while (job := self._pop_due(self.clock.now())) is not None:
-                    task = asyncio.get_running_loop().create_task(self._run(job))
-                    self._running.add(task)
-                    task.add_done_callback(self._running.discard)
+                    self._spawn(self._run(job))
                 continue
             timeout = None if due is None else self.clock.real_delay(due - self.clock.now())
             if timeout is not None and math.isinf(timeout):
@@ -174,12 +363,28 @@ class Scheduler:
                 async with asyncio.timeout(timeout):
                     await self._wakeup.wait()
 
+    @property
+    def stopping(self) -> bool:
+        """:meth:`stop` has been called: work cancelled now is cancelled for good."""
+        return self._stopping
+
     async def stop(self) -> None:
+        """Cancel the driver, every job task and all overlapping work in flight; a wave in
+        progress then ends (within :data:`STOP_GRACE_SECONDS`, else it is cancelled too).
+        Queued jobs stay queued and nothing more runs."""
         self._stopping = True
         self._wakeup.set()
-        tasks = [t for t in (self._driver, self._drain, *self._running) if t is not None]
+        drain = self._drain
+        tasks = [t for t in (self._driver, *self._running) if t is not None and t is not drain]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if drain is not None and not drain.done():
+            try:
+                async with asyncio.timeout(STOP_GRACE_SECONDS):
+                    await asyncio.shield(drain)
+            except TimeoutError:
+                drain.cancel()
+                await asyncio.gather(drain, return_exceptions=True)
         self._driver = None
         self._drain = None
