@@ -18,8 +18,17 @@ from emulator.app import CONTEXT
 from emulator.config import ConfigError, Settings, load_config_file
 from emulator.embedded import running
 from emulator.providers.telesign import signing
-from tests.conftest import API_KEY, CUSTOMER_ID, SEED, START, Emulator, assert_valid, in_thread
-from tests.tsg_support import NUMBER, call
+from tests.conftest import (
+    API_KEY,
+    CUSTOMER_ID,
+    SEED,
+    START,
+    Emulator,
+    Receiver,
+    assert_valid,
+    in_thread,
+)
+from tests.tsg_support import NUMBER, call, inject, journal, use_receiver
 
 HUGE = "1" + "0" * 400  # a valid JSON integer; float() and math.isfinite() overflow on it
 JSON = {"Content-Type": "application/json"}
@@ -103,6 +112,22 @@ async def test_huge_integers_and_deep_nesting_in_other_requests_are_4xx(
         assert 400 <= answer.status < 500, (path, answer.body)
     _, journal = await emulator.control("GET", "/journal", params={"kind": "internal_error"})
     assert journal["entries"] == []
+
+
+async def test_a_tsg_webhook_answer_too_deep_or_too_large_is_ignored_with_its_reason(
+        emulator: Emulator, receiver: Receiver) -> None:
+    await use_receiver(emulator, receiver)
+    for answer in ('{"body": ' + "[" * 900 + "]" * 900 + "}", '{"body": ' + HUGE + "}",
+                   '{"body": "hi", "extra": ' + nested(700) + "}"):
+        receiver.reply_body = answer
+        status, body = await inject(emulator, "hi")
+        assert status == 201, body
+    reasons = [e["reason"] for e in await journal(emulator, "auto_reply_ignored")]
+    assert reasons == [
+        "the answer is not usable JSON: body.0.0: is nested too deeply (more than 32 levels)",
+        "the answer is not usable JSON: body: 10000000000… is too large a number (beyond "
+        "±2**64)",
+        "the answer is not usable JSON: extra.a.a: is nested too deeply (more than 32 levels)"]
 
 
 def test_a_config_file_too_deep_or_with_a_huge_integer_is_refused(tmp_path) -> None:
