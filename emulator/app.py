@@ -3,7 +3,9 @@ document: the core services, every provider plugin's routes and the control API.
 
 A middleware turns framework errors (unknown path, wrong method, body too large) into the error
 format of whichever API the path belongs to, and any unexpected exception into a logged JSON
-error, so no request ever gets an HTML page or a traceback.
+error, so no request ever gets an HTML page or a traceback. It also applies the control API's
+guard (:mod:`emulator.control.guard`: Host, Origin, token, Content-Type) before any handler
+reads a body.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator.config import CORE_DEFAULTS, Config, Settings, deep_merge
+from emulator.control.guard import Guard, Refusal
 from emulator.control.routes import PREFIX as CONTROL_PREFIX
 from emulator.control.routes import build_routes as control_routes
 from emulator.control.routes import control_error
@@ -100,12 +103,24 @@ def owner_of(providers: dict[str, Provider], path: str) -> Provider | None:
     return best[1]
 
 
-def _middleware(providers: dict[str, Provider], ctx: Context):
+def _client_gone(request: web.Request) -> bool:
+    """Whether the client of ``request`` has closed its connection."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _middleware(providers: dict[str, Provider], ctx: Context, guard: Guard):
     """One layer around every handler, for speed:
 
+    - a request that is not for a provider API passes the :class:`Guard` first (the Host of
+      every such path; Origin, token and Content-Type under ``/_emulator``); a refusal is
+      journaled as ``control_refused`` and no handler runs;
     - framework errors (unknown path, wrong method, body too large) become the error format of
       the API the path belongs to, and an unexpected exception a logged JSON error, so no
       request ever gets an HTML page or a traceback;
+    - a client that goes away in the middle of its request (a body cut short) is a client
+      event, not an error of ours: one ``client_disconnected`` journal entry (one log line),
+      no traceback, no ``api_call``;
     - every call to a provider API is journaled as ``api_call``: method, path, query, content
       type, body, the answer's status and body and ``latency_ms`` (from the request's arrival
       at the middleware to the answer being ready, not counting the socket write), whatever the
@@ -124,10 +139,28 @@ def _middleware(providers: dict[str, Provider], ctx: Context):
             return control_error(status, f"{reason}: {path}")
         return web.json_response({"error": reason, "path": path}, status=status)
 
+    def refused(request: web.Request, refusal: Refusal) -> web.Response:
+        ctx.journal.record("control_refused", None, method=request.method, path=request.path,
+                           status=refusal.status, field=refusal.field, reason=refusal.reason)
+        if request.path.startswith(CONTROL_PREFIX):
+            response = control_error(refusal.status, refusal.message, refusal.field)
+        else:
+            response = web.json_response({"error": refusal.message, "path": request.path},
+                                         status=refusal.status)
+        if refusal.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="sms-emulator control API"'
+        return response
+
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
         started = perf_counter()
         provider = owner_of(providers, request.path)
+        if provider is None:
+            refusal = guard.check_host(request)
+            if refusal is None and request.path.startswith(CONTROL_PREFIX):
+                refusal = guard.check_control(request)
+            if refusal is not None:
+                return refused(request, refusal)
         body = b""
         response: web.StreamResponse | None = None
         try:
@@ -138,7 +171,13 @@ def _middleware(providers: dict[str, Provider], ctx: Context):
             if exc.status < 400:
                 raise
             response = formatted(provider, request.path, exc.status, exc.reason)
-        except Exception as exc:  # a bug of ours; still answer in the API's own format
+        except Exception as exc:
+            if isinstance(exc, ConnectionError) and _client_gone(request):
+                ctx.journal.record("client_disconnected", provider and provider.name,
+                                   method=request.method, path=request.path,
+                                   error=str(exc) or type(exc).__name__)
+                return web.Response(status=400)  # nobody is left to read it
+            # a bug of ours; still answer in the API's own format
             log.exception("unhandled error on %s %s", request.method, request.path)
             ctx.journal.record("internal_error", None, method=request.method, path=request.path,
                                error=f"{type(exc).__name__}: {exc}")
@@ -172,7 +211,9 @@ def build_app(settings: Settings | None = None,
         for provider in providers.values():
             provider.reset()
 
-    app = web.Application(middlewares=[_middleware(providers, ctx)],
+    guard = Guard(bound_host=settings.host, allow_hosts=settings.allow_hosts,
+                  token=settings.control_token)
+    app = web.Application(middlewares=[_middleware(providers, ctx, guard)],
                           client_max_size=MAX_BODY_BYTES)
     app[CONTEXT] = ctx
     app[PROVIDERS] = providers

@@ -10,6 +10,8 @@ configuration document at start-up, so a new user can point an SDK at it straigh
 prints one line per event (API call, webhook queued or attempted, inbound message, clock
 advance; :mod:`emulator.core.logline`) to standard output, after the banner, so one redirect
 keeps both; ``--log-format json`` makes each line a JSON object and ``--quiet`` prints none.
+With ``--host`` other than a loopback address the banner warns that the control API is reachable
+from other machines, and suggests ``--control-token``.
 Ctrl-C (or SIGTERM) stops it cleanly and says how many webhook deliveries were still pending.
 """
 
@@ -33,10 +35,12 @@ from emulator.config import (
     Settings,
     count,
     deep_merge,
+    host_name,
     load_config_file,
     port_number,
     positive,
 )
+from emulator.control.guard import is_loopback
 from emulator.core.timefmt import in_range, parse_iso
 from emulator.embedded import running
 from emulator.server import raise_open_file_limit, warn_if_limit_too_low
@@ -117,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
         limits.add_argument(f"--{name}-timeout", type=positive_number, metavar="SECONDS",
                             default=getattr(defaults, f"{name}_timeout"),
                             help=f"{meaning} SECONDS (default %(default)s)")
+    serve.add_argument("--control-token", default=defaults.control_token, metavar="TOKEN",
+                       help="require Authorization: Bearer TOKEN on /_emulator/* (prefer "
+                            "SMS_EMULATOR_CONTROL_TOKEN: a flag shows in the process list)")
+    serve.add_argument("--allow-host", action="append", default=list(defaults.allow_hosts),
+                       metavar="NAME", dest="allow_hosts", type=argument_type(host_name),
+                       help="also accept NAME in the Host header of /_emulator/* (repeatable; "
+                            "e.g. a docker-compose service name; '*' accepts any)")
     serve.set_defaults(func=run_serve)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(commands)
@@ -135,11 +146,28 @@ def _banner(app: web.Application, url: str) -> str:
         lines += provider.banner()
     lines.append(f"Control API  {url}/_emulator  (health, messages, inbound, deliveries, "
                  "journal, clock, config, reset)")
+    lines += _exposure(ctx.settings)
     lines.append("Configuration in use:")
     document = yaml.safe_dump(ctx.config.document, sort_keys=False, allow_unicode=True)
     lines += ["  " + line for line in document.rstrip().splitlines()]
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
+
+
+def _exposure(settings: Settings) -> list[str]:
+    """Banner lines on who can reach the control API: a warning when it listens beyond this
+    machine, and whether a control token is required."""
+    lines = []
+    if settings.control_token:
+        lines.append("  requires Authorization: Bearer <control token> (--control-token)")
+    if not is_loopback(settings.host):
+        lines.append(f"WARNING: listening on {settings.host}, beyond this machine: whoever can "
+                     "reach it can fire signed webhooks at your system and read the API keys "
+                     "(GET /_emulator/config).")
+        if not settings.control_token:
+            lines.append("  Set SMS_EMULATOR_CONTROL_TOKEN (or --control-token) to require "
+                         "Authorization: Bearer <token> on /_emulator/*.")
+    return lines
 
 
 async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
@@ -177,7 +205,9 @@ def run_serve(args: argparse.Namespace) -> int:
                         log_format=args.log_format, quiet=args.quiet,
                         max_connections=args.max_connections, header_timeout=args.header_timeout,
                         body_timeout=args.body_timeout, keepalive_timeout=args.keepalive_timeout,
-                        shutdown_timeout=args.shutdown_timeout)
+                        shutdown_timeout=args.shutdown_timeout,
+                        control_token=args.control_token or None,
+                        allow_hosts=tuple(args.allow_hosts))
     if hasattr(sys.stdout, "reconfigure"):  # a line never fails on a terminal's encoding
         sys.stdout.reconfigure(errors="backslashreplace")
     if settings.speed != 1.0 and settings.clock == "manual":

@@ -3,14 +3,17 @@
 Two layers:
 
 - :class:`Settings`: how this process runs (host, port, clock, speed, seed, start time, log
-  format, quiet, connection limits and timeouts); set by command-line flags or
-  ``SMS_EMULATOR_*`` environment variables.
+  format, quiet, connection limits and timeouts, who may use the control API); set by
+  command-line flags or ``SMS_EMULATOR_*`` environment variables.
 - :class:`Config`: the configuration document of DESIGN.md (accounts, webhook URLs, lifecycle
   rules), the same shape in a ``--config`` YAML file, ``GET /_emulator/config`` and the JSON
   that ``PATCH /_emulator/config`` deep-merges in. Each top-level section is validated by its JSON
   Schema (``core/config`` for ``webhooks`` and ``lifecycle``, ``<provider>/config`` for a
   provider's own section); a bad value is refused with a message naming the field, and the
-  document is left as it was.
+  document is left as it was. Before any merge or schema check, a change is checked for what
+  would break them or the readers: nesting deeper than 32 levels, integers beyond ±2**64,
+  numbers that are not finite (:mod:`emulator.core.strictjson`), so that an accepted
+  configuration can never make a provider API fail.
 """
 
 from __future__ import annotations
@@ -18,15 +21,17 @@ from __future__ import annotations
 import copy
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from jsonschema import Draft202012Validator
 
-from emulator import schemas
-from emulator.core import journal
+from emulator import schema_messages, schemas
+from emulator.core import journal, strictjson
 from emulator.core.dispatcher import DEFAULT_MAX_DELIVERIES
 from emulator.core.store import DEFAULT_MAX_MESSAGES
 from emulator.problems import Problems
@@ -76,6 +81,11 @@ class Settings:
     journal_max_entries: int = journal.DEFAULT_MAX_ENTRIES
     journal_max_bytes: int = journal.DEFAULT_MAX_BYTES
     journal_max_field_bytes: int = journal.DEFAULT_MAX_FIELD_BYTES
+    #: required as ``Authorization: Bearer <token>`` on ``/_emulator/*`` when set
+    control_token: str | None = None
+    #: host names accepted in the ``Host`` header of the control API besides loopback names,
+    #: IP addresses and ``host`` (e.g. a docker-compose service name; ``*``: any name)
+    allow_hosts: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -137,6 +147,23 @@ def count(text: str) -> int:
     return int(text)
 
 
+def _token(text: str) -> str | None:
+    return text.strip() or None
+
+
+def host_name(text: str) -> str:
+    """A host name for ``--allow-host`` (``*``: any)."""
+    name = text.strip()
+    if not name or any(char.isspace() or char in "/@,?#" for char in name):
+        raise ValueError("is not a host name (such as sms-emulator, or * for any)")
+    return name
+
+
+def host_names(text: str) -> tuple[str, ...]:
+    """A comma-separated list of host names (``SMS_EMULATOR_ALLOW_HOSTS``)."""
+    return tuple(host_name(name) for name in text.split(",") if name.strip())
+
+
 def _seed(text: str) -> int:
     if not text.strip().isdigit():
         raise ValueError("is not a whole number >= 0")
@@ -157,6 +184,8 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMS_EMULATOR_BODY_TIMEOUT": ("body_timeout", positive),
     "SMS_EMULATOR_KEEPALIVE_TIMEOUT": ("keepalive_timeout", positive),
     "SMS_EMULATOR_SHUTDOWN_TIMEOUT": ("shutdown_timeout", positive),
+    "SMS_EMULATOR_CONTROL_TOKEN": ("control_token", _token),
+    "SMS_EMULATOR_ALLOW_HOSTS": ("allow_hosts", host_names),
 }
 
 
@@ -175,16 +204,60 @@ def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, A
 SectionCheck = Callable[[dict[str, Any]], list[str]]
 
 
-def _non_finite(value: Any, path: str = "") -> list[str]:
-    """A YAML file can say ``.nan`` or ``.inf``, which pass every schema bound; refuse them."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return [f"{path or '(top level)'}: {value} is not a usable number"]
-    if isinstance(value, Mapping):
-        return [p for k, v in value.items() for p in _non_finite(v, f"{path}.{k}" if path else
-                                                                    str(k))]
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _non_finite(v, f"{path}.{i}")]
-    return []
+def shape_problems(document: Any, prefix: Sequence[str | int] = ()) -> list[str]:
+    """What no schema can be trusted to catch, each naming its field (under ``prefix``):
+    nesting too deep for a merge or a validator to walk, integers too large for arithmetic,
+    ``.nan`` and ``.inf`` from a YAML file (which pass every schema bound)."""
+    return [f"{field_name([*prefix, *path])}: {message}"
+            for message, path in strictjson.problems(document)]
+
+
+_MISSING = object()
+
+
+def _entry_steps(schema: dict[str, Any], section: str, path: tuple[str, ...]
+                 ) -> tuple[str, ...]:
+    """How ``path`` goes down ``schema``: ``"properties/<key>"`` or ``"additionalProperties"``
+    at each step (so that every number of ``tsg.numbers`` shares one pair of validators)."""
+    steps: list[str] = []
+    for key in path:
+        if key in schema.get("properties", {}):
+            steps.append(f"properties/{key}")
+            schema = schema["properties"][key]
+        elif isinstance(schema.get("additionalProperties"), dict):
+            steps.append("additionalProperties")
+            schema = schema["additionalProperties"]
+        else:
+            where = field_name([section, *path[:len(steps) + 1]])
+            raise ConfigError([f"{where}: not a field of the configuration"])
+    return tuple(steps)
+
+
+@cache
+def _validators_at(schema_name: str, steps: tuple[str, ...]
+                   ) -> tuple[Draft202012Validator | None, Draft202012Validator]:
+    schema, names = schemas.load(schema_name), None
+    for step in steps:
+        parent = schema
+        if step == "additionalProperties":
+            schema, names = parent["additionalProperties"], parent.get("propertyNames")
+        else:
+            schema, names = parent["properties"][step.removeprefix("properties/")], None
+    registry = schemas.registry()
+    return (None if names is None else Draft202012Validator(names, registry=registry),
+            Draft202012Validator(schema, registry=registry))
+
+
+def _entry_validators(schema_name: str, section: str, path: tuple[str, ...]
+                      ) -> tuple[Draft202012Validator | None, Draft202012Validator]:
+    """Validators of the key (its ``propertyNames``, if any) and of the value of the entry at
+    ``path`` of section ``section`` (schema ``schema_name``)."""
+    return _validators_at(schema_name, _entry_steps(schemas.load(schema_name), section, path))
+
+
+def _explained(validator: Draft202012Validator, instance: Any) -> list[tuple[list[Any], str]]:
+    return [(list(e.path), e.sentence)
+            for e in schema_messages.explain_all(validator.iter_errors(instance))]
 
 
 class Config:
@@ -207,7 +280,9 @@ class Config:
         return self._document[name]
 
     def validate(self, document: Mapping[str, Any]) -> None:
-        problems: list[str] = list(_non_finite(document))
+        problems = shape_problems(document)
+        if problems:  # the schemas would recurse into it
+            raise ConfigError(problems)
         for key in document:
             if key not in self._section_schemas:
                 known = ", ".join(sorted(self._section_schemas))
@@ -231,9 +306,48 @@ class Config:
         """Deep-merge ``patch``; all or nothing."""
         return self._merge_into(self._document, patch)
 
+    def set_entry(self, section: str, path: Sequence[str], value: Any) -> None:
+        """Set one entry of a section in place, e.g. ``("numbers", "15550555055")`` of ``tsg``:
+        ``value`` and its key are validated against that entry's own subschema, not the whole
+        document, and nothing is copied but ``value``, so one entry costs the same however
+        many others there are. All or nothing, like :meth:`patch`. The entry's parents must
+        exist (the section's schema requires them). The section's extra check, if it has one,
+        still reads the whole section (the providers' are constant-time)."""
+        where = [section, *path]
+        if section not in self._section_schemas or not path:
+            raise ConfigError([f"{field_name(where)}: not an entry of the configuration"])
+        problems = shape_problems(value, where)
+        if problems:
+            raise ConfigError(problems)
+        key_check, entry_check = _entry_validators(self._section_schemas[section], section,
+                                                   tuple(path))
+        if key_check is not None:
+            problems += [f"{field_name(where)}: is not a valid key: {sentence}"
+                         for _, sentence in _explained(key_check, path[-1])]
+        problems += [f"{field_name([*where, *at])}: {sentence}"
+                     for at, sentence in _explained(entry_check, value)]
+        if problems:
+            raise ConfigError(problems)
+        parent = self._document[section]
+        for key in path[:-1]:
+            parent = parent[key]
+        previous = parent.get(path[-1], _MISSING)
+        parent[path[-1]] = copy.deepcopy(value)
+        check = self._extra_checks.get(section)
+        extra = [f"{section}.{p}" for p in check(self._document[section])] if check else []
+        if extra:  # undo
+            if previous is _MISSING:
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = previous
+            raise ConfigError(extra)
+
     def _merge_into(self, base: dict[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(change, Mapping):
             raise ConfigError(["(top level): expected a JSON object"])
+        problems = shape_problems(change)
+        if problems:  # before the merge, which recurses into it
+            raise ConfigError(problems)
         merged = deep_merge(base, change)
         self.validate(merged)
         self._document = merged
@@ -255,6 +369,8 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ConfigError([f"{where}: {exc.problem or exc}"]) from exc
     except yaml.YAMLError as exc:
         raise ConfigError([f"{file}: {exc}"]) from exc
+    except RecursionError:
+        raise ConfigError([f"{file}: nested too deeply to read"]) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

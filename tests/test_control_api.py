@@ -98,7 +98,8 @@ async def test_advance_refuses_bad_seconds(emulator: Emulator, payload) -> None:
 
 
 async def test_advance_refuses_bad_json(emulator: Emulator) -> None:
-    status, body = await emulator.control("POST", "/clock/advance", data=b"{not json")
+    status, body = await emulator.control("POST", "/clock/advance", data=b"{not json",
+                                          headers={"Content-Type": "application/json"})
     assert status == 400 and "not valid JSON" in body["error"]
     status, body = await emulator.control("POST", "/clock/advance", json=[1, 2])
     assert status == 400 and "JSON object" in body["error"]
@@ -297,6 +298,7 @@ async def test_since_shows_only_what_came_after_a_cursor(
 async def test_a_deeply_nested_body_is_a_400_not_a_500(emulator: Emulator) -> None:
     for path in ("/inbound", "/config", "/clock/advance", "/reset"):
         method = "PATCH" if path == "/config" else "POST"
-        status, body = await emulator.control(method, path, data=b"[" * 100_000)
+        status, body = await emulator.control(method, path, data=b"[" * 100_000,
+                                              headers={"Content-Type": "application/json"})
         assert status == 400, (path, body)
         assert "nested too deeply" in body["error"]

@@ -19,7 +19,8 @@ from tests.test_serve_cli import SCRIPT, STARTUP_LIMIT
 
 GARBAGE = [b"GARBAGE\r\n\r\n", b"GET / HTTP/9.x\r\n\r\n", b"GET /\x00 HTTP/1.1\r\n\r\n",
            b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
-           b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\n\r\nBAD\x01LINE / HTTP/1.1\r\n\r\n"]
+           b"GET /_emulator/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+           b"BAD\x01LINE / HTTP/1.1\r\n\r\n"]
 
 
 def limit_files(soft: int, hard: int | None = None) -> Callable[[], None]:
@@ -115,7 +116,8 @@ async def test_accept_failures_are_throttled_and_clients_get_in_again() -> None:
         deadline = asyncio.get_running_loop().time() + LIMIT
         while True:  # asyncio retries accept() a second after a failure
             reader, writer = await connect(port)
-            writer.write(b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            writer.write(b"GET /_emulator/health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Connection: close\r\n\r\n")
             answer, _ = await until_closed(reader)
             writer.close()
             if answer.startswith(b"HTTP/1.1 200") or \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from email.utils import formatdate
 
@@ -10,6 +11,7 @@ import pytest
 from telesign.rest import RestClient
 
 from emulator.providers.telesign import signing
+from emulator.providers.telesign.auth import NonceCache
 from tests.conftest import API_KEY, CUSTOMER_ID, Emulator, assert_valid, in_thread
 
 BODY = "phone_number=15551234567&message=Hello&message_type=ARN"
@@ -93,13 +95,43 @@ async def test_replayed_nonce_gets_10002(emulator: Emulator) -> None:
     expect(status, body, 401, 10002, "'x-ts-nonce' header value has been used recently")
 
 
-async def test_nonce_is_accepted_again_after_the_window(emulator: Emulator) -> None:
+async def test_a_nonce_is_kept_while_its_date_is_in_the_skew_window(emulator: Emulator) -> None:
+    # a window of 0 s used to forget a nonce the instant after its first use, while the Date
+    # check still let the very same request through for another 900 s
     await emulator.patch_config({"telesign": {"auth": {"nonce_window_seconds": 0}}})
     headers = signed_headers(nonce="fixed-nonce-2")
     assert (await post(emulator, headers))[0] == 200
-    # with a window of 0 s a nonce is remembered only for the instant it is used
     status, body = await post(emulator, headers)
-    assert status == 200, body
+    expect(status, body, 401, 10002, "'x-ts-nonce' header value has been used recently")
+    # a request dated ahead (within the skew) is remembered at least until that Date + skew
+    await emulator.patch_config({"telesign": {"auth": {"nonce_window_seconds": 20,
+                                                       "date_skew_seconds": 20}}})
+    ahead = signed_headers(nonce="fixed-nonce-3", date=formatdate(time.time() + 19, usegmt=True))
+    assert (await post(emulator, ahead))[0] == 200
+    expect(*(await post(emulator, ahead)), 401, 10002,
+           "'x-ts-nonce' header value has been used recently")
+
+
+def test_the_nonce_cache_forgets_a_nonce_once_its_date_leaves_the_skew_window() -> None:
+    # the case, on explicit wall-clock times: skew = window = 20 s, a request dated
+    # 19 s ahead first seen at t = 1000 is kept until 1000 + 19 + 20, not 1000 + 20
+    cache = NonceCache()
+    cache.add("n", max(1000 + 20, 1000 + 19 + 20))
+    assert cache.seen("n", 1021.5)  # the replay that used to get 200
+    assert cache.seen("n", 1039)
+    assert not cache.seen("n", 1039.5)  # by now its Date is 20.5 s off: 10004 anyway
+    assert len(cache) == 0
+
+
+def test_the_nonce_cache_is_bounded_and_forgets_the_soonest_to_expire_first() -> None:
+    cache = NonceCache(limit=3)
+    for nonce, until in [("a", 50.0), ("b", 10.0), ("c", 30.0), ("d", 40.0)]:
+        cache.add(nonce, until)
+    assert len(cache) == 3 and cache.evicted == 1
+    assert not cache.seen("b", 0) and all(cache.seen(n, 0) for n in "acd")
+    cache.add("e", 60.0)
+    assert not cache.seen("c", 0) and cache.evicted == 2
+    assert [n for n in "ade" if cache.seen(n, 45)] == ["a", "e"]
 
 
 async def test_date_an_hour_off_gets_10004(emulator: Emulator) -> None:

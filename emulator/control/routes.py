@@ -172,7 +172,8 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
         seconds = document.get("seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise ControlError(400, "seconds is required and must be a number", "seconds")
-        if not math.isfinite(seconds) or seconds < 0 or seconds > MAX_ADVANCE_SECONDS:
+        # bounds first: math.isfinite overflows on an int too large for a float
+        if not 0 <= seconds <= MAX_ADVANCE_SECONDS or not math.isfinite(seconds):
             raise ControlError(400, f"seconds must be between 0 and {MAX_ADVANCE_SECONDS}",
                                "seconds")
         if not in_range(ctx.clock.now() + seconds):

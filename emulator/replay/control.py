@@ -1,12 +1,14 @@
 """An asynchronous client of the ``/_emulator`` control API, used by the scenario runner and the
 pytest plugin. It speaks only HTTP, so it drives an emulator in this process or one already
-running elsewhere alike.
+running elsewhere alike. An emulator started with a control token needs it: the client sends
+``SMS_EMULATOR_CONTROL_TOKEN`` from the environment, if set, as ``Authorization: Bearer``.
 
 The lists (:meth:`ControlClient.messages`, ``deliveries``, ``journal``) follow the answers'
 ``next`` links, :data:`PAGE_SIZE` items a page, and return every item, in the list's order."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import aiohttp
@@ -21,11 +23,14 @@ class ControlFailure(RuntimeError):
 
 class ControlClient:
     def __init__(self, base_url: str, session: aiohttp.ClientSession,
-                 page_size: int = PAGE_SIZE) -> None:
+                 page_size: int = PAGE_SIZE,
+                 token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._session = session
         #: items asked for per request when reading a whole list
         self.page_size = page_size
+        token = token or os.environ.get("SMS_EMULATOR_CONTROL_TOKEN", "").strip()
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     async def call(self, method: str, path: str, *, json: Any = None,
                    params: dict[str, Any] | None = None) -> Any:
@@ -35,7 +40,8 @@ class ControlClient:
         query = {k: str(v) for k, v in (params or {}).items() if v is not None}
         try:
             async with self._session.request(method, url, json=json,
-                                             params=query or None) as response:
+                                             params=query or None,
+                                             headers=self._headers) as response:
                 body = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise ControlFailure(f"{method} {url}: {type(exc).__name__}: {exc}") from None

@@ -5,6 +5,11 @@ Checks follow the order a client's mistakes are easiest to read in: the Authoriz
 (10006), the date (10007, 10005, 10004), the nonce's length (10003), the signature (10008, with
 the server's ``signature_string``) and last the nonce replay (10002).
 
+A body that the signature does not cover is never acted on: the SDKs' string-to-sign has a body
+line only when the request has a Content-Type, so a signed request with a body and no
+Content-Type gets 10008 "Invalid Signature." (Telesign documents no finer code; the journal's
+``reason`` says why), rather than a 200 for a body nobody signed.
+
 The Date skew is measured against the wall clock, not the emulated clock: clients sign with
 their own real clock, and a manual clock advanced by three days must not lock the SDK out.
 
@@ -20,9 +25,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import hmac
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +39,8 @@ from emulator.providers.telesign.errors import TelesignError
 from emulator.schema_messages import show
 
 MAX_NONCE_LENGTH = 64
+#: the most nonces remembered at once (about 200 bytes each)
+MAX_NONCES = 200_000
 
 
 @dataclass(frozen=True)
@@ -43,24 +50,56 @@ class Account:
 
 
 class NonceCache:
-    """Nonces seen within the replay window (wall-clock seconds)."""
+    """Nonces of accepted HMAC requests, each kept until a replay of its request could no
+    longer pass the Date check: until ``max(first seen + window, its Date + skew)`` on the
+    wall clock. (Forgetting it a fixed time after it was first seen let a request dated 19 s
+    ahead, within a 20 s skew, be replayed 21 s later.)
 
-    def __init__(self) -> None:
-        self._seen: OrderedDict[str, float] = OrderedDict()
+    Memory is bounded: at most :data:`MAX_NONCES` are kept; beyond that the one that would
+    expire soonest is forgotten first and counted in :attr:`evicted` (only a client sending
+    more signed requests than that within one skew window could see a replay accepted)."""
 
-    def seen(self, nonce: str, now: float, window: float) -> bool:
-        while self._seen:
-            oldest, at = next(iter(self._seen.items()))
-            if now - at <= window:
-                break
-            self._seen.pop(oldest)
-        return nonce in self._seen
+    def __init__(self, limit: int = MAX_NONCES) -> None:
+        self._until: dict[str, float] = {}
+        self._expiry: list[tuple[float, str]] = []  # a heap; stale pairs are skipped
+        self.limit = limit
+        self.evicted = 0
 
-    def add(self, nonce: str, now: float) -> None:
-        self._seen[nonce] = now
+    def __len__(self) -> int:
+        return len(self._until)
+
+    def _pop_soonest(self) -> tuple[float, str]:
+        while True:
+            until, nonce = heapq.heappop(self._expiry)
+            if self._until.get(nonce) == until:
+                return until, nonce
+
+    def _expire(self, now: float) -> None:
+        while self._expiry and self._expiry[0][0] < now:
+            until, nonce = heapq.heappop(self._expiry)
+            if self._until.get(nonce) == until:
+                del self._until[nonce]
+
+    def seen(self, nonce: str, now: float) -> bool:
+        self._expire(now)
+        return nonce in self._until
+
+    def add(self, nonce: str, until: float) -> None:
+        """Remember ``nonce`` until the wall-clock time ``until``."""
+        until = max(until, self._until.get(nonce, until))
+        if nonce not in self._until and len(self._until) >= self.limit:
+            _, oldest = self._pop_soonest()
+            del self._until[oldest]
+            self.evicted += 1
+        self._until[nonce] = until
+        heapq.heappush(self._expiry, (until, nonce))
+        if len(self._expiry) > 2 * self.limit + 16:  # drop the stale pairs now and then
+            self._expiry = [(u, n) for u, n in self._expiry if self._until.get(n) == u]
+            heapq.heapify(self._expiry)
 
     def clear(self) -> None:
-        self._seen.clear()
+        self._until.clear()
+        self._expiry.clear()
 
 
 class Verifier:
@@ -132,7 +171,9 @@ class Verifier:
             raise TelesignError(10005, reason=f"{date_name} {show(used_date, 40)} is not an "
                                               "RFC 1123 date")
         now = self._wall()
+        # bounded by the schema (at most ten years), so float() cannot overflow
         skew = float(settings["date_skew_seconds"])
+        window = float(settings["nonce_window_seconds"])
         if abs(now - sent_at) > skew:
             when = "in the past" if sent_at < now else "in the future"
             raise TelesignError(10004, reason=f"{date_name} {abs(now - sent_at):.0f} s off, "
@@ -145,6 +186,13 @@ class Verifier:
 
         key = signing.decode_api_key(account.api_key)
         content_type = headers.get("Content-Type", "")
+        if body and not content_type:
+            # the string-to-sign has a body line only with a Content-Type: a signature that
+            # passed here would vouch for an empty body while the handler read this one
+            raise TelesignError(10008, reason=f"a body of {len(body)} bytes came without a "
+                                              "Content-Type, so the signature does not cover "
+                                              "it (send Content-Type: "
+                                              "application/x-www-form-urlencoded)")
         path = request.rel_url.raw_path
         candidates = [
             dict(date=date_header or "", resource=path),
@@ -168,8 +216,9 @@ class Verifier:
                                 signature_string=strings[0].decode("utf-8", "replace"))
 
         if nonce is not None:
-            if self.nonces.seen(nonce, now, float(settings["nonce_window_seconds"])):
+            if self.nonces.seen(nonce, now):
                 raise TelesignError(10002, reason="x-ts-nonce used again within "
-                                                  f"{settings['nonce_window_seconds']} s")
-            self.nonces.add(nonce, now)
+                                                  f"{window:g} s, or before its Date left the "
+                                                  f"{skew:g} s skew window")
+            self.nonces.add(nonce, max(now + window, sent_at + skew))
         return auth_method.upper()

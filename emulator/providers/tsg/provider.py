@@ -269,11 +269,12 @@ class TsgProvider(Provider):
 
     # -- number configuration ---------------------------------------------------------------
     def configure_number(self, request: NumberWebhook) -> dict[str, Any]:
-        # every key is written, so the deep merge of the patch leaves nothing stale behind
+        # one entry set in place and validated alone: the cost does not grow with the number
+        # of numbers configured (a whole-document patch copied and revalidated them all)
         number: dict[str, Any] = {"webhook_url": request.webhook_url,
                                   "x_api_key": request.x_api_key,
                                   "webhook_type": request.webhook_type}
-        self.ctx.config.patch({"tsg": {"numbers": {request.did: number}}})
+        self.ctx.config.set_entry("tsg", ("numbers", request.did), number)
         self.ctx.journal.record("number_configured", self.name, did=request.did,
                                 webhook_url=request.webhook_url,
                                 webhook_type=request.webhook_type,

@@ -22,7 +22,7 @@ from typing import Any
 
 from emulator import schemas
 from emulator.core import strictjson
-from emulator.core.strictjson import NotStandardJson
+from emulator.core.strictjson import NotStandardJson, TooDeep
 from emulator.providers.tsg.errors import TsgError, invalid
 from emulator.schema_messages import show
 from emulator.sms.encoding import NAMES, Unencodable, choose, unencodable
@@ -61,6 +61,9 @@ def parse_json(raw: bytes) -> dict[str, Any]:
         raise TsgError(422, "(request body): is empty; send a JSON object", "invalid_json")
     try:
         document = strictjson.loads(raw)
+    except TooDeep as exc:
+        raise TsgError(422, f"(request body): is not valid JSON ({exc.field}: {exc})",
+                       "invalid_json") from None
     except NotStandardJson as exc:
         if exc.field is not None:
             raise invalid(exc.field, str(exc)) from None
