@@ -121,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
         limits.add_argument(f"--{name}-timeout", type=positive_number, metavar="SECONDS",
                             default=getattr(defaults, f"{name}_timeout"),
                             help=f"{meaning} SECONDS (default %(default)s)")
+    bounds = serve.add_argument_group("memory (README: Memory and retention)")
+    for name, meaning in (("max-messages", "finished messages kept"),
+                          ("max-deliveries", "finished webhook deliveries kept"),
+                          ("journal-max-entries", "journal entries kept"),
+                          ("journal-max-bytes", "estimated bytes of the journal"),
+                          ("journal-max-field-bytes", "bytes of one field of a journal entry")):
+        attribute = name.replace("-", "_")
+        bounds.add_argument(f"--{name}", type=argument_type(count), metavar="N",
+                            default=getattr(defaults, attribute),
+                            help=f"{meaning} (default %(default)s)")
     serve.add_argument("--control-token", default=defaults.control_token, metavar="TOKEN",
                        help="require Authorization: Bearer TOKEN on /_emulator/* (prefer "
                             "SMS_EMULATOR_CONTROL_TOKEN: a flag shows in the process list)")
@@ -206,6 +216,10 @@ def run_serve(args: argparse.Namespace) -> int:
                         max_connections=args.max_connections, header_timeout=args.header_timeout,
                         body_timeout=args.body_timeout, keepalive_timeout=args.keepalive_timeout,
                         shutdown_timeout=args.shutdown_timeout,
+                        max_messages=args.max_messages, max_deliveries=args.max_deliveries,
+                        journal_max_entries=args.journal_max_entries,
+                        journal_max_bytes=args.journal_max_bytes,
+                        journal_max_field_bytes=args.journal_max_field_bytes,
                         control_token=args.control_token or None,
                         allow_hosts=tuple(args.allow_hosts))
     if hasattr(sys.stdout, "reconfigure"):  # a line never fails on a terminal's encoding

@@ -184,6 +184,11 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMS_EMULATOR_BODY_TIMEOUT": ("body_timeout", positive),
     "SMS_EMULATOR_KEEPALIVE_TIMEOUT": ("keepalive_timeout", positive),
     "SMS_EMULATOR_SHUTDOWN_TIMEOUT": ("shutdown_timeout", positive),
+    "SMS_EMULATOR_MAX_MESSAGES": ("max_messages", count),
+    "SMS_EMULATOR_MAX_DELIVERIES": ("max_deliveries", count),
+    "SMS_EMULATOR_JOURNAL_MAX_ENTRIES": ("journal_max_entries", count),
+    "SMS_EMULATOR_JOURNAL_MAX_BYTES": ("journal_max_bytes", count),
+    "SMS_EMULATOR_JOURNAL_MAX_FIELD_BYTES": ("journal_max_field_bytes", count),
     "SMS_EMULATOR_CONTROL_TOKEN": ("control_token", _token),
     "SMS_EMULATOR_ALLOW_HOSTS": ("allow_hosts", host_names),
 }

@@ -4,6 +4,7 @@ counted in ``GET /_emulator/health`` and in the journal. Small limits are set pe
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
@@ -248,3 +249,37 @@ async def test_the_emulators_own_long_answer_is_kept_whole(emulator: Emulator) -
     [entry] = await journal(emulator, kind="api_call")
     assert len(entry["response"]) > 64 * 1024 and "truncated" not in entry
     assert json.loads(entry["response"]) == answer
+
+
+async def test_serve_takes_the_bounds_from_flags_and_the_environment() -> None:
+    """``serve --max-messages`` and ``SMS_EMULATOR_JOURNAL_MAX_BYTES`` reach the stores: a real
+    process's health shows them, and a bad value is named before anything starts."""
+    import os
+
+    from aiohttp import ClientSession
+
+    from tests.test_serve_cli import SCRIPT, start, stop
+
+    os.environ["SMS_EMULATOR_JOURNAL_MAX_BYTES"] = "1000000"
+    try:
+        proc, url, _ = await start("--max-messages", "50", "--max-deliveries", "60",
+                                   "--journal-max-entries", "70",
+                                   "--journal-max-field-bytes", "80")
+    finally:
+        del os.environ["SMS_EMULATOR_JOURNAL_MAX_BYTES"]
+    try:
+        async with ClientSession() as http, http.get(f"{url}/_emulator/health") as answer:
+            retention = (await answer.json())["retention"]
+    finally:
+        await stop(proc)
+    assert (retention["messages"]["limit"], retention["deliveries"]["limit"],
+            retention["journal"]["limit"], retention["journal"]["bytes_limit"],
+            retention["journal"]["field_limit"]) == (50, 60, 70, 1_000_000, 80)
+
+    bad = await asyncio.create_subprocess_exec(
+        str(SCRIPT), "serve", "--port", "0", "--max-messages", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    _, err = await bad.communicate()
+    assert bad.returncode == 2
+    assert "argument --max-messages: '0' is not a whole number >= 1" in err.decode(), err
+

@@ -27,6 +27,8 @@ from tests.test_serve_cli import start
 
 STUCK = request("POST", "/v1/messaging", b"phone_number=1555",
                 {"Content-Type": "application/x-www-form-urlencoded"}, length=500)
+STUCK_TSG = request("POST", "/messages", b'{"from": "1555',
+                    {"Content-Type": "application/json"}, length=500)
 EXIT_LINE = re.compile(r"sms-emulator stopped; (\d+) webhook deliver(?:y was|ies were) still "
                        r"pending\.")
 
@@ -38,8 +40,10 @@ async def test_sigterm_exits_within_seconds_whatever_is_in_flight(tmp_path: Path
         proc, url, _ = await start("--clock", "manual", "--config", str(config), "--quiet")
         port = int(url.rsplit(":", 1)[1])
         stuck = [await connect(port) for _ in range(5)]
-        for _, writer in stuck:
-            writer.write(STUCK)  # the headers and 17 of 500 bytes, then nothing
+        kinds = ["telesign/error"] * 3 + ["tsg/error"] * 2
+        for (_, writer), kind in zip(stuck, kinds, strict=True):
+            # the headers and a few of 500 bytes, then nothing
+            writer.write(STUCK if kind == "telesign/error" else STUCK_TSG)
         reader, writer = await connect(port)
         writer.write(telesign_send(hook.url))
         assert (await one_answer(reader))[0] == 200
@@ -62,8 +66,8 @@ async def test_sigterm_exits_within_seconds_whatever_is_in_flight(tmp_path: Path
     assert "Traceback" not in err.decode(), err.decode()
     found = EXIT_LINE.fullmatch(out.decode().splitlines()[-1])
     assert found and int(found.group(1)) >= 1, out.decode()
-    for answer, _ in answers:  # each stuck client is told, at once
+    for (answer, _), kind in zip(answers, kinds, strict=True):  # each stuck client is told
         assert status_of(answer) == 503, answer
-        assert_valid("telesign/error", json.loads(body_of(answer)))
+        assert_valid(kind, json.loads(body_of(answer)))
     # the advance was answered (once its webhook attempt was cancelled) or cut off
     assert advanced == b"" or status_of(advanced) in (200, 503), advanced

@@ -26,8 +26,11 @@ does not move during an attempt, that is ``at`` plus the policy's delay exactly;
 clock a retry never falls due early because its attempt waited.
 
 **What counts.** An attempt succeeds when its status passes the policy and its answer was read
-to the end. The answer is read up to 64 KiB (``response_body``); a longer one is cut there
-(``response_truncated``) without waiting for the rest. An answer whose status came but whose
+to the end. The answer is read up to 64 KiB (all of it is what the provider's answer hook, a
+TSG auto-reply, sees); a longer one is cut there without waiting for the rest. The attempt
+keeps the first :data:`KEPT_ANSWER_BYTES` of it (``response_body``; ``response_truncated``
+says it was longer), so that a store of 100,000 deliveries of up to 18 attempts stays bounded
+in bytes whatever the receivers answer. An answer whose status came but whose
 body did not end within the timeout, or whose connection broke, is a failed attempt that keeps
 its status, with ``error`` saying what went wrong. Redirects are not followed: the 3xx is the
 answer, and ``error`` names where it pointed.
@@ -70,6 +73,8 @@ DEFAULT_MAX_DELIVERIES = 100_000
 DEFAULT_CONNECTIONS_PER_HOST = 16
 #: the error of an attempt cut short by the scheduler stopping
 CANCELLED = "cancelled: emulator stopping"
+#: bytes of a webhook's answer kept on its attempt (and so in the journal and the control API)
+KEPT_ANSWER_BYTES = 4096
 #: the states of a delivery: pending -> retrying -> delivered | exhausted
 DELIVERY_STATES: tuple[str, ...] = ("pending", "retrying", "delivered", "exhausted")
 
@@ -279,8 +284,8 @@ class Dispatcher:
             attempt.error = outcome.error
         attempt.queued_ms = outcome.queued_ms
         attempt.latency_ms = outcome.latency_ms
-        attempt.response_body = outcome.body.decode("utf-8", "replace")
-        attempt.response_truncated = outcome.truncated
+        attempt.response_body = outcome.body[:KEPT_ANSWER_BYTES].decode("utf-8", "replace")
+        attempt.response_truncated = outcome.truncated or len(outcome.body) > KEPT_ANSWER_BYTES
         status = attempt.status
         ok = (not cancelled and status is not None and attempt.error is None
               and delivery.policy.success(status))

@@ -2,9 +2,11 @@
 
 Documented: 401 (id ``unauthenticated``), 403 (``unauthorized``), 404 (``not_found``, "Resource not
 found. Are you using the right HTTP verb?"), 422 ("understood, but contained invalid
-parameters"), 500 (``server_error``). The ids of validation errors are not documented; the
-emulator uses ``invalid_json`` for a body that is not a JSON object and ``invalid_parameter`` for
-everything else, with a message that starts with the field at fault (``to: ...``).
+parameters"), 500 (``server_error``), 503 ("temporarily unavailable, retry"; the emulator's
+answer to a request still waiting for its body when it stops). The ids of validation errors are
+not documented; the emulator uses ``invalid_json`` for a body that is not a JSON object and
+``invalid_parameter`` for everything else, with a message that starts with the field at fault
+(``to: ...``).
 
 The document has no 405 or 413: its 404 message says a wrong HTTP verb gets a 404, so a wrong
 method answers 404, and a body over the size limit answers 422. The documented text of
@@ -22,7 +24,7 @@ from emulator.providers.base import annotate
 NOT_FOUND_MESSAGE = "Resource not found. Are you using the right HTTP verb?"
 
 _IDS = {401: "unauthenticated", 403: "unauthorized", 404: "not_found", 422: "invalid_parameter",
-        500: "server_error"}
+        500: "server_error", 503: "service_unavailable"}
 
 
 class TsgError(Exception):
@@ -59,6 +61,8 @@ def from_http_status(status: int, reason: str) -> TsgError:
         return not_found()
     if status < 500:
         return TsgError(422, f"(request): {reason}")
+    if status == 503:
+        return TsgError(503, "Service temporarily unavailable; retry.")
     return TsgError(500, "Internal server error.")
 
 
