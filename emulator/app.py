@@ -85,6 +85,8 @@ def build_context(settings: Settings, config: Config) -> Context:
                             timeout=lambda: float(config.section("webhooks")["timeout_seconds"]),
                             connections_per_host=lambda: int(
                                 config.section("webhooks")["max_connections_per_host"]),
+                            queued_per_host=lambda: int(
+                                config.section("webhooks")["max_queued_per_host"]),
                             max_deliveries=settings.max_deliveries)
     store = Store(journal, max_messages=settings.max_messages, busy=dispatcher.busy_for)
     return Context(settings=settings, config=config, clock=clock, scheduler=scheduler,

@@ -83,7 +83,8 @@ async def test_connections_per_host_is_a_setting(emulator: Emulator,
     assert (status, body["field"]) == (400, "webhooks.max_connections_per_host"), body
     config = await emulator.patch_config({"webhooks": {"max_connections_per_host": 3,
                                                        "timeout_seconds": 0.2}})
-    assert config["webhooks"] == {"max_connections_per_host": 3, "timeout_seconds": 0.2}
+    assert config["webhooks"] == {"max_connections_per_host": 3, "timeout_seconds": 0.2,
+                                  "max_queued_per_host": 1000}
     hanging = await hostile("hang")
     await point(emulator, {HANG_DID: hanging})
     await send(emulator, to=recipients(7), registered_delivery=1, **{"from": HANG_DID})
@@ -97,6 +98,36 @@ async def test_connections_per_host_is_a_setting(emulator: Emulator,
         r"-> timeout: no answer within 0\.2 s in \d+\.\dms after \d+\.\dms queued, "
         r"next retry in 60 s", line)]
     assert len(waited) == 4, lines  # the log line tells the wait apart from the latency
+
+
+async def test_a_full_queue_is_not_joined_the_attempt_fails_at_once_and_is_retried(
+        emulator: Emulator, hostile: MakeHostile) -> None:  # noqa: F811
+    """2 in flight and 3 waiting at a receiver that hangs: of 8 receipts due together, the
+    last 3 are not sent and fail at once, to be retried; a healthy receiver is not affected."""
+    status, body = await emulator.control("PATCH", "/config", json={
+        "webhooks": {"max_queued_per_host": -1}})
+    assert (status, body["field"]) == (400, "webhooks.max_queued_per_host"), body
+    await emulator.patch_config({"webhooks": {"max_connections_per_host": 2,
+                                              "max_queued_per_host": 3, "timeout_seconds": 0.2}})
+    hanging, healthy = await hostile("hang"), await hostile("ok")
+    await point(emulator, {HANG_DID: hanging, OK_DID: healthy})
+    await send(emulator, to=recipients(8), registered_delivery=1, **{"from": HANG_DID})
+    await send(emulator, to=recipients(4, 15553000000), registered_delivery=1,
+               **{"from": OK_DID})
+    await emulator.advance(3)
+
+    assert hanging.hits == 5 and healthy.hits == 4
+    first = [d["attempts"][0] for d in await emulator.deliveries(url=hanging.url)]
+    refused = [a for a in first if a["error"].startswith("not sent")]
+    port = hanging.url.rsplit(":", 1)[1].split("/")[0]
+    assert [a["error"] for a in refused] == [
+        f"not sent: 3 attempts already waiting for 127.0.0.1:{port}"] * 3
+    assert all(a["latency_ms"] is None and a["status"] is None for a in refused)
+    assert sum(a["error"] == "timeout: no answer within 0.2 s" for a in first) == 5
+    for delivery in await emulator.deliveries(url=hanging.url):
+        assert delivery["state"] == "retrying" and delivery["next_attempt_at"], delivery
+        assert_valid("control/delivery", delivery)
+    assert all(d["state"] == "delivered" for d in await emulator.deliveries(url=healthy.url))
 
 
 async def test_an_advance_through_tsg_retries_costs_a_timeout_per_wave_not_per_attempt(

@@ -17,10 +17,14 @@ wait, so an attempt that never got a connection is never recorded as a timeout. 
 emulated time the attempt fell due, ``queued_ms`` the real time it waited for its turn and
 ``latency_ms`` the real time from its connection's start to the end of the answer.
 
-**A long wait is waited out.** There is no limit on the queue wait: an attempt is never dropped,
-failed or charged against its retries for having waited, since each attempt ahead of it ends
-within one timeout and the receiver holding them is the cause (the wait shows in
-``queued_ms``, and on the manual clock in how long ``clock/advance`` takes). A failed
+**A wait is waited out, a full queue is not joined.** An attempt that finds a turn within
+``webhooks.max_queued_per_host`` (default 1,000) waits for it however long that takes: it is
+never dropped or failed for having waited, since each attempt ahead of it ends within one
+timeout and the receiver holding them is the cause (the wait shows in ``queued_ms``, and on
+the manual clock in how long ``clock/advance`` takes). One that falls due when that many
+already wait is not sent: it fails at once with ``not sent: 1000 attempts already waiting for
+host:port`` and is retried by its policy like any failure. Without that bound a receiver that
+hangs while webhooks keep coming would hold an ever longer queue, and the memory with it. A failed
 attempt's retry is timed from when the attempt ended, by the clock: on the manual clock, which
 does not move during an attempt, that is ``at`` plus the policy's delay exactly; on a real
 clock a retry never falls due early because its attempt waited.
@@ -71,6 +75,8 @@ ResponseHook = Callable[["Delivery", int, bytes], Awaitable[None]]
 DEFAULT_MAX_DELIVERIES = 100_000
 #: attempts in flight to one destination unless ``webhooks.max_connections_per_host`` says
 DEFAULT_CONNECTIONS_PER_HOST = 16
+#: attempts that may wait for a turn at one destination unless ``webhooks.max_queued_per_host``
+DEFAULT_QUEUED_PER_HOST = 1000
 #: the error of an attempt cut short by the scheduler stopping
 CANCELLED = "cancelled: emulator stopping"
 #: bytes of a webhook's answer kept on its attempt (and so in the journal and the control API)
@@ -183,6 +189,7 @@ class Dispatcher:
     def __init__(self, scheduler: Scheduler, journal: Journal,
                  timeout: Callable[[], float] = lambda: 10.0,
                  connections_per_host: Callable[[], int] = lambda: DEFAULT_CONNECTIONS_PER_HOST,
+                 queued_per_host: Callable[[], int] = lambda: DEFAULT_QUEUED_PER_HOST,
                  max_deliveries: int = DEFAULT_MAX_DELIVERIES) -> None:
         self.scheduler = scheduler
         self.clock = scheduler.clock
@@ -197,7 +204,7 @@ class Dispatcher:
         #: the ``seq`` of the newest delivery (0 before the first)
         self.last_seq = 0
         self.retention = Retention("deliveries", max_deliveries, journal)
-        self._poster = Poster(connections_per_host, scheduler.waiting)
+        self._poster = Poster(connections_per_host, scheduler.waiting, queued_per_host)
 
     def submit(self, *, provider: str, kind: str, url: str, body: bytes, policy: RetryPolicy,
                headers: HeaderFn, message_id: str | None = None,

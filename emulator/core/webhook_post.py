@@ -6,7 +6,8 @@ decides what an :class:`Outcome` means for a delivery (delivered, retry, exhaust
   ``per_host()`` POSTs to one destination are in flight at once (each on its own connection:
   none is reused); more wait their turn, first come first served. Destinations do not share
   anything, so a receiver that hangs ties up its own connections only. The wait for a turn is
-  ``queued_ms`` and is not part of the timeout.
+  ``queued_ms`` and is not part of the timeout. At most ``max_queued()`` POSTs wait at one
+  destination; one more is not sent (``not sent: N attempts already waiting for host:port``).
 - **The timeout starts with the connection** and covers connecting, sending, waiting for the
   answer and reading it to its end. ``latency_ms`` is that span.
 - **The answer is read to its end**, however many TCP writes it comes in, up to
@@ -89,8 +90,10 @@ class Poster:
     (:meth:`~emulator.core.scheduler.Scheduler.waiting`)."""
 
     def __init__(self, per_host: Callable[[], int],
-                 waiting: Callable[[], AbstractAsyncContextManager[None]]) -> None:
+                 waiting: Callable[[], AbstractAsyncContextManager[None]],
+                 max_queued: Callable[[], int] = lambda: 1000) -> None:
         self._per_host = per_host
+        self._max_queued = max_queued
         self._waiting = waiting
         self._gates: dict[Destination, _Gate] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -118,6 +121,11 @@ class Poster:
         gate = self._gates.get(key)
         if gate is None or gate.limit != limit:  # a changed limit: a new queue from now on
             gate = self._gates[key] = _Gate(limit)
+        waiting = gate.users - gate.limit
+        if waiting >= max(0, int(self._max_queued())):
+            host = f"{key[1]}:{key[2]}" if key[2] is not None else key[1]
+            outcome.error = f"not sent: {waiting} attempts already waiting for {host}"
+            return
         gate.users += 1
         queued = perf_counter()
         try:
