@@ -3,8 +3,8 @@ receivers, against a real ``sms-emulator serve``; prints the figures of issue 10
 
 Processes, all on loopback and all started (and ended) by this script:
 
-- the emulator, ``sms-emulator serve --quiet`` (real clock, so lifecycles and webhooks run as
-  a user's would; no event lines, so writing them is not what is measured), with a
+- the emulator, ``sms-emulator serve --quiet --speed 1000`` (a scaled clock, see below; no
+  event lines, so writing them is not what is measured), with a
   configuration file that sets ``webhooks.timeout_seconds`` (2 s) and one TSG number per
   receiver;
 - the webhook receivers, one raw asyncio server per kind in a process of their own, each on a
@@ -23,6 +23,18 @@ Processes, all on loopback and all started (and ended) by this script:
   message has exactly one ``sms_dlr``, sent to the webhook of its ``from`` number). Of each
   provider's messages, a quarter name a hostile receiver (the four kinds in turn), spread
   evenly through the run.
+
+**Pace and clock.** A soak checks that the emulator holds steady under a load it can sustain,
+so the load is paced (``--rate``, 400 messages a second by default: message *i* leaves at
+*i* / rate, open loop) rather than as fast as 48 requests in flight allow: unpaced, the
+load client gets its sends accepted faster than one core can also make their webhook attempts,
+and the backlog of attempts due (and the memory it holds) grows for as long as the run lasts,
+which measures overload, not a leak. The emulator's clock runs ``--speed`` (1000) times real
+time: pending work is never evicted, and TSG redelivers to a failing receiver for nearly three
+days, so on a real clock the deliveries to hostile TSG receivers pile up for three days, far
+longer than any run; at x1000 those three days take about four minutes, so the run reaches the
+steady state whose memory the RSS check compares. ``--speed 1`` shows the real-clock growth
+(the report prints the pending deliveries at the mark and at the end next to the RSS).
 
 On a machine with two or more cores the emulator is pinned to core 0 and everything else to the
 other cores (``os.sched_setaffinity``), so the emulator's single thread has a core to itself
@@ -575,6 +587,8 @@ class Load:
     ended: float = 0.0
     stop_reason: str | None = None
     rss_mark: float | None = None
+    #: the emulator's pending_deliveries when the RSS mark was read, and at the end
+    pending_mark: int | None = None
 
 
 async def start_process(command: list[str], stdout: Any, affinity: set[int] | None
@@ -589,14 +603,15 @@ async def start_process(command: list[str], stdout: Any, affinity: set[int] | No
     return proc
 
 
-async def start_emulator(folder: Path, config: dict[str, Any], affinity: set[int] | None
-                         ) -> tuple[asyncio.subprocess.Process, str, Path]:
+async def start_emulator(folder: Path, config: dict[str, Any], affinity: set[int] | None,
+                         speed: float = 1.0) -> tuple[asyncio.subprocess.Process, str, Path]:
     config_file = folder / "soak-config.yaml"
     config_file.write_text(json.dumps(config, indent=2))  # JSON is YAML
     output = folder / "emulator.out"
     with output.open("wb") as out:
         proc = await start_process([sys.executable, "-m", "emulator", "serve", "--port", "0",
-                                    "--quiet", "--seed", "1", "--config", str(config_file)],
+                                    "--quiet", "--seed", "1", "--config", str(config_file),
+                                    "--speed", f"{speed:g}"],
                                    out, affinity)
     deadline = time.monotonic() + START_LIMIT
     while time.monotonic() < deadline and proc.returncode is None:
@@ -695,7 +710,7 @@ async def run(args: argparse.Namespace) -> int:
                 "webhook_url": f"{origins[kind]}/tsg", "x_api_key": None}
                 for kind in RECEIVER_KINDS}},
         }
-        emulator, base, output = await start_emulator(folder, config, emulator_core)
+        emulator, base, output = await start_emulator(folder, config, emulator_core, args.speed)
         procs.append(emulator)
         return await soak(args, emulator, base, output, origins, procs, other_cores,
                           placement is not None)
@@ -734,7 +749,9 @@ async def soak(args: argparse.Namespace, emulator: asyncio.subprocess.Process,
         print(f"soak: {n(args.messages)} messages, Telesign and TSG in turn, "
               f"{args.concurrency} in flight, {args.hostile_share:.0%} of callbacks to hostile "
               f"receivers ({', '.join(HOSTILE)}); webhook timeout {args.timeout:g} s; "
-              f"emulator {base} pid {emulator.pid}"
+              + (f"paced at {args.rate:g} messages/s; " if args.rate > 0 else "unpaced; ")
+              + (f"clock x{args.speed:g}; " if args.speed != 1 else "real clock; ")
+              + f"emulator {base} pid {emulator.pid}"
               + (f", pinned to core {min(os.sched_getaffinity(emulator.pid))}, the rest to "
                  f"{sorted(other_cores or [])}" if pinned else ", not pinned"), flush=True)
         if mark != args.rss_mark:
@@ -767,11 +784,17 @@ async def soak(args: argparse.Namespace, emulator: asyncio.subprocess.Process,
                     load.stop_reason = f"--max-seconds {args.max_seconds:g} reached"
                     return
                 next_index += 1
+                if args.rate > 0:  # open loop: message i leaves at i / rate, late or not
+                    delay = load.started + index / args.rate - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
                 provider = "telesign" if index % 2 == 0 else "tsg"
                 await sender.send(load_session, provider,
                                   receiver_for(index // 2, args.hostile_share), load)
                 if load.rss_mark is None and load.accepted >= mark:
                     load.rss_mark = rss_mb(emulator.pid)
+                    mark_state = await control.clock()
+                    load.pending_mark = mark_state.get("pending_deliveries")
 
         async def watch() -> None:
             """Progress lines; stops the load when the emulator dies or grows too big."""
@@ -865,7 +888,8 @@ async def soak(args: argparse.Namespace, emulator: asyncio.subprocess.Process,
                   + (f"; {probe_errors} failed" if probe_errors else "") + ")")
         mark_text = f"{load.rss_mark:,.0f} MB" if load.rss_mark else "not reached"
         print(f"  emulator RSS     {mark_text} at {n(mark)} messages, {rss_end or 0:,.0f} MB at "
-              f"the end (peak {rss_peak or 0:,.0f} MB)")
+              f"the end (peak {rss_peak or 0:,.0f} MB); pending deliveries (never evicted) "
+              f"{load.pending_mark} at the mark, {pending_api} at the end")
         print(f"  webhook attempts {attempts_total / account_span:,.0f}/s journaled by the "
               f"emulator, {seen_total / account_span:,.0f}/s reached a receiver "
               f"(over {account_span:.0f} s)")
@@ -993,6 +1017,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--messages", type=int, default=1_000_000,
                         help="messages to send, half Telesign, half TSG (default 1,000,000)")
     parser.add_argument("--concurrency", type=int, default=48, help="load requests in flight")
+    parser.add_argument("--rate", type=float, default=400.0,
+                        help="messages a second, paced (open loop); 0 sends as fast as "
+                             "--concurrency allows (default %(default)s)")
+    parser.add_argument("--speed", type=float, default=1000.0,
+                        help="the emulator's clock speed (serve --speed; default %(default)s, "
+                             "so TSG's three days of redelivery take about four minutes)")
     parser.add_argument("--hostile-share", type=float, default=0.25,
                         help="share of callbacks to hostile receivers (default 0.25)")
     parser.add_argument("--timeout", type=float, default=2.0,

@@ -12,7 +12,9 @@ advance; :mod:`emulator.core.logline`) to standard output, after the banner, so 
 keeps both; ``--log-format json`` makes each line a JSON object and ``--quiet`` prints none.
 With ``--host`` other than a loopback address the banner warns that the control API is reachable
 from other machines, and suggests ``--control-token``.
-Ctrl-C (or SIGTERM) stops it cleanly and says how many webhook deliveries were still pending.
+Ctrl-C (or SIGTERM) stops it cleanly and says how many webhook deliveries were still pending,
+within a few seconds whatever is in flight; the process then ends without freeing its heap
+(:func:`exit_now`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from aiohttp import web
@@ -232,12 +235,26 @@ def run_serve(args: argparse.Namespace) -> int:
         document = load_config_file(args.config) if args.config else None
         if args.scenario:
             document = _with_scenario(args.scenario, settings, document, args.sut)
-        return asyncio.run(serve(settings, document))
+        status = asyncio.run(serve(settings, document))
     except ConfigError as exc:
         print("sms-emulator: configuration problem:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
+    if status == 0:
+        exit_now()
+    return status
+
+
+def exit_now() -> NoReturn:
+    """End the process at once, with status 0, once ``serve`` has stopped and said so.
+
+    Everything is already closed and written; what is left is the interpreter freeing every
+    object, which after a long run (a few hundred MB of messages, deliveries and journal
+    entries) took three and a half seconds, most of a container's stop period."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _with_scenario(path: str, settings: Settings, document: dict[str, Any] | None,
