@@ -25,7 +25,7 @@ Processes, all on loopback and all started (and ended) by this script:
   evenly through the run.
 
 **Pace and clock.** A soak checks that the emulator holds steady under a load it can sustain,
-so the load is paced (``--rate``, 400 messages a second by default: message *i* leaves at
+so the load is paced (``--rate``, 300 messages a second by default: message *i* leaves at
 *i* / rate, open loop) rather than as fast as 48 requests in flight allow: unpaced, the
 load client gets its sends accepted faster than one core can also make their webhook attempts,
 and the backlog of attempts due (and the memory it holds) grows for as long as the run lasts,
@@ -84,11 +84,11 @@ Checks (PASS/FAIL lines; the exit status is 1 if any fails): RSS at the end at m
 100,000 messages; 0 lost; exit on SIGTERM within 5 s; and every message sent (a run cut short,
 or sends answered with anything but 200, fail it).
 
-Bounded: ``--messages`` (1,000,000), sending stops at ``--max-seconds`` (3600) or when the
+Bounded: ``--messages`` (1,000,000), sending stops at ``--max-seconds`` (4500) or when the
 emulator's RSS passes ``--max-rss-mb``, and the phases after it are bounded by
 ``--settle-seconds`` and ``--exit-limit``. Loopback only.
 
-    python bench/soak.py [--messages 1000000] [--concurrency 48] [--max-seconds 3600]
+    python bench/soak.py [--messages 1000000] [--concurrency 48] [--max-seconds 4500]
     make soak ARGS='--messages 100000'
 """
 
@@ -1017,7 +1017,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--messages", type=int, default=1_000_000,
                         help="messages to send, half Telesign, half TSG (default 1,000,000)")
     parser.add_argument("--concurrency", type=int, default=48, help="load requests in flight")
-    parser.add_argument("--rate", type=float, default=400.0,
+    parser.add_argument("--rate", type=float, default=300.0,
                         help="messages a second, paced (open loop); 0 sends as fast as "
                              "--concurrency allows (default %(default)s)")
     parser.add_argument("--speed", type=float, default=1000.0,
@@ -1031,8 +1031,8 @@ def parse_args() -> argparse.Namespace:
                         help="seconds between the probe's sends (default 0.05)")
     parser.add_argument("--rss-mark", type=int, default=100_000,
                         help="the message count at which the first RSS is read (default 100,000)")
-    parser.add_argument("--max-seconds", type=float, default=3600.0,
-                        help="stop sending after this many seconds (default 3600)")
+    parser.add_argument("--max-seconds", type=float, default=4500.0,
+                        help="stop sending after this many seconds (default %(default)s)")
     parser.add_argument("--max-rss-mb", type=float, default=None,
                         help="stop sending when the emulator's RSS passes this (default: half "
                         "the memory available at start)")
