@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import shutil
 import statistics
@@ -38,6 +37,8 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from proc_stats import cpu_seconds  # noqa: E402  (beside this script)
 
 from emulator.core.clock import ManualClock  # noqa: E402
 from emulator.core.journal import Journal  # noqa: E402
@@ -83,14 +84,6 @@ async def start(output: Path, *command: str) -> tuple[asyncio.subprocess.Process
     proc.kill()
     raise SystemExit(f"{command[-1]} did not start")
 
-
-def cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU time of a process so far, or ``None`` where ``/proc`` is absent."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def load(url: str, requests: int, concurrency: int, limit: float) -> tuple[float, int]:

@@ -118,6 +118,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
+from proc_stats import cpu_seconds  # beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 RECEIVER_KINDS = ("healthy", "hang", "reset", "trickle", "error")
@@ -151,14 +152,6 @@ def rss_mb(pid: int, field_name: str = "VmRSS") -> float | None:
         return None
     return None
 
-
-def cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU time of a process so far, or ``None`` where ``/proc`` is absent."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sched_seconds(pid: int) -> tuple[float, float] | None:
