@@ -46,6 +46,7 @@ from emulator.config import (
 from emulator.control.guard import is_loopback
 from emulator.core.timefmt import in_range, parse_iso
 from emulator.embedded import running
+from emulator.gc_tuning import tune_for_serving
 from emulator.server import raise_open_file_limit, warn_if_limit_too_low
 
 
@@ -189,6 +190,7 @@ async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
     the stop: an attempt cut short leaves its delivery pending. A second signal while
     stopping changes nothing."""
     warn_if_limit_too_low(settings.max_connections, raise_open_file_limit())
+    tune_for_serving()
     log = None if settings.quiet else sys.stdout
     listening = False
     try:

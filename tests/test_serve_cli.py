@@ -213,3 +213,19 @@ def test_bad_options_are_usage_errors(capsys, args: list[str]) -> None:
         main(args)
     assert caught.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_only_serve_tunes_the_garbage_collector() -> None:
+    """``serve`` collects young objects less often (emulator.gc_tuning); this test process,
+    which has run emulators through the fixtures and the plugin, keeps Python's defaults."""
+    import gc
+
+    from emulator.gc_tuning import SERVE_THRESHOLDS, tune_for_serving
+
+    before = gc.get_threshold()
+    assert before == (700, 10, 10)
+    try:
+        tune_for_serving()
+        assert gc.get_threshold() == SERVE_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)
