@@ -263,6 +263,7 @@ async def test_follow_ups_come_in_due_order_whichever_receiver_answers_first(
         app = build_app(Settings(clock="manual", seed=SEED, start=START))
         ctx = app[CONTEXT]
         hits = {"A": 0, "B": 0}
+        fast_answered = asyncio.Event()
 
         def receiver(name: str):
             async def handle(request: web.Request) -> web.Response:
@@ -270,8 +271,10 @@ async def test_follow_ups_come_in_due_order_whichever_receiver_answers_first(
                 hits[name] += 1
                 if hits[name] == 1:
                     return web.Response(status=500)
-                if name == slow:
-                    await asyncio.sleep(0.1)
+                if name == slow:  # answers the retry only once the other one has answered
+                    await asyncio.wait_for(fast_answered.wait(), 5)
+                else:
+                    asyncio.get_running_loop().call_soon(fast_answered.set)
                 return web.json_response({"body": f"reply from {name}"})
             sink = web.Application()
             sink.router.add_post("/hook", handle)
