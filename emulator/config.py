@@ -41,7 +41,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8025
 
 CORE_DEFAULTS: dict[str, Any] = {
-    "webhooks": {"timeout_seconds": 10.0, "max_connections_per_host": 16,
+    "webhooks": {"timeout_seconds": 10.0, "max_connections_per_host": 64,
                  "max_queued_per_host": 1000},
     "lifecycle": {"rules": []},
 }

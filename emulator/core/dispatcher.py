@@ -74,7 +74,7 @@ ResponseHook = Callable[["Delivery", int, bytes], Awaitable[None]]
 
 DEFAULT_MAX_DELIVERIES = 100_000
 #: attempts in flight to one destination unless ``webhooks.max_connections_per_host`` says
-DEFAULT_CONNECTIONS_PER_HOST = 16
+DEFAULT_CONNECTIONS_PER_HOST = 64
 #: attempts that may wait for a turn at one destination unless ``webhooks.max_queued_per_host``
 DEFAULT_QUEUED_PER_HOST = 1000
 #: the error of an attempt cut short by the scheduler stopping
