@@ -106,10 +106,14 @@ async def test_accept_failures_are_throttled_and_clients_get_in_again() -> None:
     # exhaust them, and asyncio reports each failed accept() (many per event-loop turn)
     proc, port = await start("--header-timeout", "30", preexec_fn=limit_files(48, 48))
     held = []
+    early: list[str] = []  # standard error read while the descriptors are exhausted
     try:
         for _ in range(50):
             held.append(await connect(port))  # the kernel completes connections on its own
-        await asyncio.sleep(0.3)  # a few turns of the emulator's loop, failing to accept
+        while not any("cannot accept a connection" in line for line in early):
+            line = (await asyncio.wait_for(proc.stderr.readline(), LIMIT)).decode()
+            assert line, f"serve exited early: {early}"
+            early.append(line)
         for _, writer in held:
             writer.close()
         held.clear()
@@ -129,6 +133,7 @@ async def test_accept_failures_are_throttled_and_clients_get_in_again() -> None:
         for _, writer in held:
             writer.close()
         code, _, err = await stop(proc)
+    err = "".join(early) + err
     assert code == 0
     lines = err.splitlines()
     assert "the open-file limit (48) is below max_connections (1000) + 64" in lines[0]
