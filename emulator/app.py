@@ -21,6 +21,7 @@ from emulator.control.guard import Guard, Refusal
 from emulator.control.routes import PREFIX as CONTROL_PREFIX
 from emulator.control.routes import build_routes as control_routes
 from emulator.control.routes import control_error
+from emulator.control.vocabulary import build_route as vocabulary_route
 from emulator.core.clock import make_clock
 from emulator.core.context import Context
 from emulator.core.dispatcher import Dispatcher
@@ -28,6 +29,7 @@ from emulator.core.journal import Journal
 from emulator.core.rng import SeededRandom
 from emulator.core.scheduler import Scheduler
 from emulator.core.store import Store
+from emulator.inbox.routes import build_routes as inbox_routes
 from emulator.providers import discover
 from emulator.providers.base import API_DETAIL, Provider
 
@@ -223,6 +225,8 @@ def build_app(settings: Settings | None = None,
         app.add_routes(provider.routes())
         app.add_routes(provider.control_routes(f"{CONTROL_PREFIX}/{provider.name}"))
     app.add_routes(control_routes(ctx, providers, [reset]))
+    app.add_routes([vocabulary_route(CONTROL_PREFIX, providers)])
+    app.add_routes(inbox_routes())
 
     async def on_startup(app: web.Application) -> None:
         ctx.scheduler.start()

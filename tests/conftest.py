@@ -32,7 +32,8 @@ def assert_valid(schema: str, payload: Any) -> None:
 
 CONTROL_SCHEMAS = {"/health": "health", "/messages": "messages", "/deliveries": "deliveries",
                    "/clock": "clock", "/clock/advance": "clock", "/reset": "clock",
-                   "/journal": "journal", "/inbound": "inbound"}
+                   "/journal": "journal", "/inbound": "inbound",
+                   "/vocabulary": "vocabulary"}
 
 
 def assert_control_schema(path: str, status: int, body: Any) -> None:
