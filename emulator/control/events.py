@@ -74,6 +74,7 @@ KEEP_ALIVE = b": keep-alive\n\n"
 HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
            "X-Accel-Buffering": "no"}
 
+
 def frame(event: str, data: Any, event_id: int | None = None) -> bytes:
     """One server-sent event. ``data`` as compact JSON on one line (json.dumps escapes every
     newline)."""
