@@ -19,6 +19,7 @@ from emulator.control import paging
 from emulator.core import strictjson
 from emulator.core.clock import ManualClock
 from emulator.core.context import Context
+from emulator.core.dispatcher import AttemptInFlight
 from emulator.core.scheduler import AdvanceBusy
 from emulator.core.store import DIRECTIONS
 from emulator.core.timefmt import in_range, iso_micro_z, parse_iso
@@ -139,6 +140,23 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
             raise ControlError(404, f"no delivery with id {show(request.match_info['id'])}", "id")
         return web.json_response(delivery.to_json())
 
+    async def redeliver(request: web.Request) -> web.Response:
+        """Send a delivery again now, as a new attempt sequence; on a manual clock its first
+        attempt has been made when the answer comes (as for ``inbound``). No body, or ``{}``."""
+        document = await _json_object(request)
+        if document:
+            name = sorted(document)[0]
+            raise ControlError(400, f"unknown field {show(name)} (redeliver takes no body)",
+                               name)
+        try:
+            delivery = ctx.dispatcher.redeliver(request.match_info["id"])
+        except AttemptInFlight as exc:
+            raise ControlError(409, str(exc), "id") from None
+        if delivery is None:
+            raise ControlError(404, f"no delivery with id {show(request.match_info['id'])}", "id")
+        await ctx.scheduler.settle()
+        return web.json_response(delivery.to_json())
+
     async def journal(request: web.Request) -> web.Response:
         """Oldest first; the cursor is a lower bound like ``since`` (the later of the two
         applies)."""
@@ -242,6 +260,7 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
         ("POST", "/inbound", inbound),
         ("GET", "/deliveries", list_deliveries),
         ("GET", "/deliveries/{id}", get_delivery),
+        ("POST", "/deliveries/{id}/redeliver", redeliver),
         ("GET", "/journal", journal),
         ("GET", "/clock", get_clock),
         ("POST", "/clock/advance", advance),
