@@ -31,6 +31,7 @@ def assert_valid(schema: str, payload: Any) -> None:
 
 
 CONTROL_SCHEMAS = {"/health": "health", "/messages": "messages", "/deliveries": "deliveries",
+                   "/conversations": "conversations",
                    "/clock": "clock", "/clock/advance": "clock", "/reset": "clock",
                    "/journal": "journal", "/inbound": "inbound",
                    "/vocabulary": "vocabulary"}
