@@ -15,9 +15,10 @@ const WEBHOOK_KINDS = new Set(["webhook_queued", "webhook_attempt", "webhook_exh
   "webhook_redelivered", "webhook_skipped", "evicted", "reset"]);
 
 function keyOf(where) {
-  // the thread key of GET /_emulator/conversations: provider|ours|end_user, each part
-  // percent-encoded so that a "|" inside one cannot split it
-  return [where.provider, where.ours, where.end_user].map(encodeURIComponent).join("|");
+  // the thread key of GET /_emulator/conversations: provider|ours|end_user, with "%" and "|"
+  // inside a part written %25 and %7C (and nothing else encoded)
+  return [where.provider, where.ours, where.end_user]
+    .map((part) => part.replaceAll("%", "%25").replaceAll("|", "%7C")).join("|");
 }
 
 class Inbox {

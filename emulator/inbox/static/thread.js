@@ -6,6 +6,8 @@ import { providerName } from "./conversations.js";
 import { fullTime, h, replace, shortTime } from "./dom.js";
 
 const PAGE = 200;
+// pages read at most for one thread (each scans up to 10,000 stored messages)
+const MAX_PAGES = 20;
 // TSG's data_coding values (the TSG fact sheet): what each encoding is called
 const ENCODINGS = { 0: "GSM-7", 1: "ASCII", 3: "Latin-1", 8: "UCS-2" };
 
@@ -96,10 +98,17 @@ export class ThreadView {
     const changed = key !== this.key;
     this.key = key;
     if (thread) this.thread = thread;
-    const answer = await api("GET", query("/_emulator/messages", { thread: key, limit: PAGE }));
+    // a page of a filtered list may come back short with a next link (the store's scan
+    // budget): follow it until a page's worth is here or the thread has no more
+    let answer = await api("GET", query("/_emulator/messages", { thread: key, limit: PAGE }));
+    const found = answer.messages.slice();
+    for (let pages = 1; answer.next && found.length < PAGE && pages < MAX_PAGES; pages++) {
+      answer = await api("GET", answer.next);
+      found.push(...answer.messages);
+    }
     if (key !== this.key) return;  // another thread was opened meanwhile
-    const messages = answer.messages.slice().reverse();
-    this.render(messages, Boolean(answer.next));
+    const messages = found.slice(0, PAGE).reverse();
+    this.render(messages, found.length > PAGE || Boolean(answer.next));
     if (changed) this.fillComposer(messages);
   }
 
@@ -156,7 +165,7 @@ export class ThreadView {
     }
     if (message.direction === "inbound" && details.action) {
       tags.push(h("span", { class: `tag keyword keyword-${details.action}` },
-        `keyword ${details.keyword || "-"} → ${details.action}`));
+        details.keyword ? `keyword ${details.keyword} → ${details.action}` : `no keyword → ${details.action}`));
     }
     if (details.auto_response) tags.push(h("span", { class: "tag keyword" }, "compliance auto-reply"));
     if (details.blocked_by_opt_out) tags.push(h("span", { class: "tag keyword keyword-stop" }, "blocked: opted out"));
