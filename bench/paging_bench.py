@@ -81,13 +81,16 @@ async def main() -> None:
 
         async with http.get(f"{url}/_emulator/messages?limit=1000") as response:
             deep = (await response.json())["next"]
-        for _ in range(40):  # 41 pages in: a cursor deep in the store
+        for _ in range(40):  # 41 pages in: a cursor deep in the store (or the last page)
             async with http.get(url + deep) as response:
-                deep = (await response.json())["next"]
+                following = (await response.json())["next"]
+            if following is None:
+                break
+            deep = following
         for label, path in [
             ("first page, default limit 100", "/_emulator/messages"),
             ("first page, limit 1000", "/_emulator/messages?limit=1000"),
-            ("page 42 of 1000 (deep cursor)", deep),
+            ("a deep page of 1000 (page 42 or last)", deep),
             ("filter matching nothing (scan budget)", "/_emulator/messages?to=1"),
             ("q matching nothing (scan budget)", "/_emulator/messages?q=nothing"),
             ("thread= of one end user", "/_emulator/messages?thread=tsg%7C15550555055%7C"

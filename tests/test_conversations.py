@@ -308,9 +308,18 @@ def test_a_thread_is_the_same_whichever_way_its_messages_go() -> None:
     member = threads.member(threads.parts(out))
     assert [member(m) for m in (out, back, other)] == [True, True, False]
     found = conversations.group([other, back, out])
-    assert [(parts, [m.seq for m in same]) for parts, same in found.items()] == [
+    assert [(t.parts, [m.seq for m in t.messages]) for t in found] == [
         (("telesign", "", "1555"), [3]), (("telesign", "4442", "1555"), [2, 1])]
-    assert all(threads.parts(m) == parts for parts, same in found.items() for m in same)
+
+
+def test_parts_holding_the_separators_make_distinct_threads() -> None:
+    # the same characters split differently: three threads, not one
+    kept = [message(3, "inbound", "a1:b", "c"), message(2, "inbound", "a", "1:bc"),
+            message(1, "outbound", "c", "a1:b")]
+    found = conversations.group(kept)
+    assert [t.parts for t in found] == [("telesign", "a1:b", "c"), ("telesign", "a", "1:bc")]
+    assert [len(t.messages) for t in found] == [2, 1]
+    assert len({threads.key(t.parts) for t in found}) == 2
 
 
 def test_facets_count_a_status_as_text() -> None:
@@ -347,3 +356,19 @@ def test_every_kept_message_newest_first_skips_the_evicted() -> None:
     kept = store.newest_first()
     assert [m.seq for m in kept] == [m.seq for m in store.page(limit=100).items]
     assert len(kept) == len(store) < 30 and kept[0].seq == 30
+
+
+def test_a_page_holds_the_threads_below_any_cursor() -> None:
+    kept = [message(seq, "outbound", f"u{seq % 5}", "4442") if seq % 2
+            else message(seq, "inbound", "4442", f"u{seq % 7}")
+            for seq in range(40, 0, -1)]  # newest first, threads interleaved
+    every = conversations.group(kept)
+    for before in range(0, 43):
+        for limit in (1, 3, 100):
+            found = conversations.page(kept, None, before, limit)
+            below = [t for t in every if t.messages[0].seq < before]
+            assert [t.parts for t in found.threads] == [t.parts for t in below[:limit]]
+            assert [t.messages for t in found.threads] == [t.messages for t in below[:limit]]
+            assert found.total == len(every)
+            assert found.cursor == (found.threads[-1].messages[0].seq
+                                    if len(below) > limit else None)
