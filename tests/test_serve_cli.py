@@ -194,6 +194,11 @@ async def test_serve_asks_for_sut_when_the_scenario_needs_it() -> None:
     ("SMS_EMULATOR_SEED", "-3", "SMS_EMULATOR_SEED: '-3' is not a whole number"),
     ("SMS_EMULATOR_LOG_FORMAT", "xml", "SMS_EMULATOR_LOG_FORMAT: 'xml' is not a log format"),
     ("SMS_EMULATOR_QUIET", "maybe", "SMS_EMULATOR_QUIET: 'maybe' is not a yes/no value"),
+    ("SMS_EMULATOR_MAX_CONNECTIONS", "0",
+     "SMS_EMULATOR_MAX_CONNECTIONS: '0' is not a whole number >= 1"),
+    ("SMS_EMULATOR_HEADER_TIMEOUT", "soon", "SMS_EMULATOR_HEADER_TIMEOUT: 'soon' is not a number"),
+    ("SMS_EMULATOR_SHUTDOWN_TIMEOUT", "-1",
+     "SMS_EMULATOR_SHUTDOWN_TIMEOUT: '-1' must be a number greater than 0"),
 ])
 def test_a_bad_environment_variable_is_named(monkeypatch, capsys, variable: str, value: str,
                                              expected: str) -> None:

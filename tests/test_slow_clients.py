@@ -238,17 +238,3 @@ def test_the_connection_settings_come_from_the_environment_and_flags(monkeypatch
     args = build_parser().parse_args(["serve", "--body-timeout", "9"])
     assert (args.max_connections, args.header_timeout, args.body_timeout,
             args.keepalive_timeout, args.shutdown_timeout) == (7, 0.5, 9, 60, 1.5)
-
-
-@pytest.mark.parametrize(("variable", "value", "message"), [
-    ("SMS_EMULATOR_MAX_CONNECTIONS", "0", "'0' is not a whole number >= 1"),
-    ("SMS_EMULATOR_HEADER_TIMEOUT", "soon", "'soon' is not a number"),
-    ("SMS_EMULATOR_SHUTDOWN_TIMEOUT", "-1", "'-1' must be a number greater than 0"),
-])
-def test_a_bad_connection_setting_is_named(monkeypatch, capsys, variable: str, value: str,
-                                          message: str) -> None:
-    from emulator.cli import main
-
-    monkeypatch.setenv(variable, value)
-    assert main(["serve"]) == 2
-    assert f"{variable}: {message}" in capsys.readouterr().err
