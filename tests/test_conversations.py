@@ -120,6 +120,9 @@ async def test_messages_group_into_threads_newest_first(emulator: Emulator,
         assert thread["last"] == listed[thread["last"]["id"]]
         assert thread["updated_at"] == thread["last"]["created_at"]
         assert thread["last_seq"] == thread["last"]["seq"]
+        # recent_seqs: the seqs of the thread's messages, newest first (fewer than RECENT)
+        mine = (await get(emulator, "/messages", thread=thread["key"]))["messages"]
+        assert thread["recent_seqs"] == sorted((m["seq"] for m in mine), reverse=True)
 
 
 async def test_facets_count_every_message_whatever_the_filter(emulator: Emulator,
@@ -228,6 +231,19 @@ async def test_channels_of_one_thread(emulator: Emulator) -> None:
     assert found[OURS]["channels"] == ["sms", "whatsapp"] and found[OURS]["count"] == 2
     assert list(await threads_of(emulator, channel="whatsapp")) == [OURS]
     assert (await threads_of(emulator, channel="whatsapp"))[OURS]["channels"] == ["whatsapp"]
+
+
+async def test_recent_seqs_are_the_newest_matching_ones_at_most_recent(
+        emulator: Emulator) -> None:
+    for n in range(conversations.RECENT + 5):
+        await ts_send(emulator, US_USER, f"message {n}", sender_id=CODE)
+    await ts_inbound(emulator, **{"from": US_USER, "to": CODE, "text": "an answer"})
+    listed = (await get(emulator, "/messages", provider="telesign", limit="100"))["messages"]
+    outbound = sorted((m["seq"] for m in listed if m["direction"] == "outbound"), reverse=True)
+    thread = (await threads_of(emulator, direction="outbound"))[OURS]
+    assert thread["count"] == conversations.RECENT + 5
+    assert thread["recent_seqs"] == outbound[:conversations.RECENT]
+    assert thread["recent_seqs"][0] == thread["last_seq"]
 
 
 async def test_pages_follow_the_cursor_to_the_end(emulator: Emulator) -> None:

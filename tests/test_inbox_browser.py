@@ -8,6 +8,8 @@ receiver saw. Each ends with a screenshot in ``.artifacts/screenshots/``.
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -47,8 +49,10 @@ async def browser():
         yield launched
 
 
-@pytest.fixture
-async def inbox(browser, emulator: Emulator):
+@asynccontextmanager
+async def inbox_on(browser, emulator: Emulator) -> AsyncIterator[Inbox]:
+    """A fresh browser context (its own storage) with a page on ``emulator``'s inbox; fails the
+    test on any page error or console error it did not expect."""
     context = await browser.new_context(viewport={"width": 1440, "height": 900})
     await context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = await context.new_page()
@@ -61,6 +65,12 @@ async def inbox(browser, emulator: Emulator):
     unexpected = [error for error in opened.errors
                   if not any(expected in error for expected in opened.expected)]
     assert not unexpected, unexpected
+
+
+@pytest.fixture
+async def inbox(browser, emulator: Emulator) -> AsyncIterator[Inbox]:
+    async with inbox_on(browser, emulator) as opened:
+        yield opened
 
 
 async def test_an_sdk_message_appears_live_and_its_statuses_fill_in_from_the_clock_buttons(
@@ -243,3 +253,47 @@ async def test_search_and_a_filter_narrow_ten_thousand_messages(emulator: Emulat
     await expect(page.locator(".thread")).to_contain_text("14155550123")
     assert searched < 1.5, f"a search took {searched:.2f} s"
     await screenshot(page, "story-5-ten-thousand")
+
+
+async def test_with_a_control_token_the_page_asks_once_and_keeps_it_for_the_tab(
+        browser, emulator_with) -> None:
+    emulator = await emulator_with(control_token="s3cret")
+    token = {"Authorization": "Bearer s3cret"}
+    async with inbox_on(browser, emulator) as inbox:
+        inbox.expected.append("the server responded with a status of 401")
+        page = inbox.page
+        refused: list[str] = []
+        page.on("response", lambda r: refused.append(r.url) if r.status == 401 else None)
+        await page.goto(inbox.url + "/")
+        dialog = page.get_by_role("dialog", name="Control token")
+        await expect(dialog).to_be_visible()
+        await expect(page.locator("#token-dialog")).to_have_count(1)  # one dialog for all 401s
+
+        await dialog.get_by_label("Control token").fill("wrong")
+        await dialog.get_by_role("button", name="Use token").click()
+        await expect(dialog).to_contain_text("That token was refused; try again.")
+        await dialog.get_by_label("Control token").fill("s3cret")
+        await dialog.get_by_role("button", name="Use token").click()
+        await expect(page.locator("#live")).to_have_text("live")
+        await expect(dialog).to_be_hidden()
+
+        # the live stream carries the token too: an inbound message shows without a reload
+        status, body = await emulator.control("POST", "/inbound", headers=token, json={
+            "provider": "telesign", "from": USER, "to": SHORT_CODE, "text": "hello"})
+        assert status == 201, body
+        await expect(inbox.thread(USER)).to_contain_text("hello")
+
+        # kept for the tab: a reload asks nothing and is refused nothing
+        before = len(refused)
+        await page.reload()
+        await expect(page.locator("#live")).to_have_text("live")
+        await expect(inbox.thread(USER)).to_be_visible()
+        await expect(dialog).to_be_hidden()
+        assert len(refused) == before, refused[before:]
+        await screenshot(page, "story-6-control-token")
+
+    # another browser (storage of its own) is asked again
+    async with inbox_on(browser, emulator) as other:
+        other.expected.append("the server responded with a status of 401")
+        await other.page.goto(other.url + "/")
+        await expect(other.page.get_by_role("dialog", name="Control token")).to_be_visible()

@@ -3,7 +3,9 @@
 
 A filter (:mod:`.selection`) picks the messages that count: a thread is listed when at least
 one of its messages matches, and its ``count``, ``inbound``, ``outbound``, ``channels`` and
-``last`` describe the matching ones only. Threads come newest ``last_seq`` first (the ``seq`` of
+``last`` describe the matching ones only, and ``recent_seqs`` lists the ``seq`` of its newest
+:data:`RECENT` matching messages, newest first (what a reader needs to count the messages newer
+than the last one it has seen). Threads come newest ``last_seq`` first (the ``seq`` of
 their newest matching message); a page's cursor is the ``last_seq`` of its last thread and the
 next page holds the threads below it. ``facets`` count every kept message, unfiltered, by
 provider, channel, direction, status (as text) and origin, so a page can offer the choices;
@@ -35,6 +37,9 @@ from emulator.control import threads
 from emulator.core.store import Message
 from emulator.core.timefmt import iso_micro_z
 
+#: how many of a thread's newest matching seqs ``recent_seqs`` lists (enough for an unread badge)
+RECENT = 20
+
 #: the fields ``facets`` counts messages by
 FACETS: tuple[str, ...] = ("provider", "channel", "direction", "status", "origin")
 
@@ -53,7 +58,9 @@ class Thread:
                 "end_user": end_user, "count": len(self.messages), "inbound": inbound,
                 "outbound": len(self.messages) - inbound,
                 "channels": sorted({message.channel for message in self.messages}),
-                "last_seq": last.seq, "updated_at": iso_micro_z(last.created_at),
+                "last_seq": last.seq,
+                "recent_seqs": [message.seq for message in self.messages[:RECENT]],
+                "updated_at": iso_micro_z(last.created_at),
                 "last": last.to_json()}
 
 
