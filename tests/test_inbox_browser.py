@@ -202,8 +202,11 @@ async def test_message_text_is_shown_as_text_and_runs_nothing(emulator: Emulator
             "text": text})
         assert status == 201, body
     page = await inbox.open()
+    # the first thread opens with the page; the others are unread until opened
+    await expect(inbox.thread("15550000001").locator(".unread-count")).to_have_text("1")
     for number, text in enumerate(HOSTILE):
         await inbox.thread(f"1555000000{number}").click()
+        await expect(inbox.thread(f"1555000000{number}").locator(".unread-count")).to_have_count(0)
         bubble = page.locator(".bubble.inbound .text")
         await expect(bubble).to_have_text(text)
     # the thread list's snippets too, and nothing anywhere became an element
@@ -211,6 +214,15 @@ async def test_message_text_is_shown_as_text_and_runs_nothing(emulator: Emulator
         await expect(page.locator(".thread-snippet", has_text=text)).to_have_count(1)
     assert await page.evaluate("window.__pwned") is None
     assert await page.locator("main img, main script, main svg").count() == 0
+
+    # two more from the first end user while another thread is open: 2 unread there
+    for text in ("one more", "and another"):
+        status, body = await emulator.control("POST", "/inbound", json={
+            "provider": "telesign", "from": "15550000000", "to": SHORT_CODE, "text": text})
+        assert status == 201, body
+    first = inbox.thread("15550000000")
+    await expect(first.locator(".unread-count")).to_have_text("2")
+    await expect(first.locator(".thread-snippet")).to_have_text("↩ and another")
     await screenshot(page, "story-4-markup-is-text")
 
 
