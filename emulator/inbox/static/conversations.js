@@ -135,6 +135,14 @@ export class ConversationList {
     this.onOpen(key, thread);
   }
 
+  // How many messages the thread has, when the list says (it counts matching messages only:
+  // with no search or filter, that is all of them); else null.
+  countOf(key) {
+    const filtered = this.search.value.trim() || this.filters.some((select) => select.value);
+    const thread = filtered ? null : this.find(key);
+    return thread ? thread.count : null;
+  }
+
   find(key) {
     return this.threads.find((t) => t.key === key) || null;
   }

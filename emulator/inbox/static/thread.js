@@ -44,8 +44,10 @@ function sender(message) {
 }
 
 export class ThreadView {
-  constructor({ onWebhooks, onSent, channels }) {
+  // countOf(key): how many messages the thread has, if the caller knows, else null
+  constructor({ onWebhooks, onSent, channels, countOf }) {
     this.onWebhooks = onWebhooks;
+    this.countOf = countOf;
     this.onSent = onSent;
     this.channels = channels;  // provider -> channels it accepts inbound
     this.head = document.getElementById("thread-head");
@@ -99,16 +101,21 @@ export class ThreadView {
     this.key = key;
     if (thread) this.thread = thread;
     // a page of a filtered list may come back short with a next link (the store's scan
-    // budget): follow it until a page's worth is here or the thread has no more
+    // budget): follow it until a page's worth is here or the thread has no more; when the
+    // conversation list knows how many messages the thread has, stop once they are all here
+    // (with 100,000 stored, the pages after would each scan 10,000 messages for nothing)
+    const total = this.countOf(key);
     let answer = await api("GET", query("/_emulator/messages", { thread: key, limit: PAGE }));
     const found = answer.messages.slice();
-    for (let pages = 1; answer.next && found.length < PAGE && pages < MAX_PAGES; pages++) {
+    const wanted = () => found.length < PAGE && !(total !== null && found.length >= total);
+    for (let pages = 1; answer.next && wanted() && pages < MAX_PAGES; pages++) {
       answer = await api("GET", answer.next);
       found.push(...answer.messages);
     }
     if (key !== this.key) return;  // another thread was opened meanwhile
     const messages = found.slice(0, PAGE).reverse();
-    this.render(messages, found.length > PAGE || Boolean(answer.next));
+    const complete = total !== null && found.length >= total && found.length <= PAGE;
+    this.render(messages, !complete && (found.length > PAGE || Boolean(answer.next)));
     if (changed) this.fillComposer(messages);
   }
 
