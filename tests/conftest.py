@@ -57,6 +57,20 @@ def assert_control_schema(path: str, status: int, body: Any) -> None:
         raise AssertionError(f"no schema known for control path {path}")
 
 
+def walk_pages(page_before: Callable[[int | None], Any]) -> tuple[list[int], list[int]]:
+    """Every page from the first, following cursors: the seqs found, and each page's length."""
+    found: list[int] = []
+    lengths: list[int] = []
+    before = None
+    while True:
+        page = page_before(before)
+        found += [item.seq for item in page.items]
+        lengths.append(len(page.items))
+        if page.cursor is None:
+            return found, lengths
+        before = page.cursor
+
+
 @dataclass
 class Emulator:
     """The emulator under test, reached over real HTTP."""

@@ -14,7 +14,7 @@ from yarl import URL
 
 from emulator.control import conversations, selection, threads
 from emulator.core.store import Message, Store
-from tests.conftest import Emulator, in_thread
+from tests.conftest import Emulator, in_thread, walk_pages
 from tests.tsg_support import END_USER, NUMBER, inject
 from tests.tsg_support import send as tsg_send
 
@@ -352,14 +352,8 @@ def test_a_selective_filter_pages_within_the_scan_budget() -> None:
         store.add(message(seq, "outbound", f"1555{seq:04d}", "4442",
                           text="needle" if seq % 10 == 0 else "hay"))
     test = selection.parse({"q": "NEEDLE"}).test()
-    found, lengths, before = [], [], None
-    while True:
-        page = store.page(before=before, limit=5, budget=20, where=test)
-        found += [m.seq for m in page.items]
-        lengths.append(len(page.items))
-        if page.cursor is None:
-            break
-        before = page.cursor
+    found, lengths = walk_pages(
+        lambda before: store.page(before=before, limit=5, budget=20, where=test))
     assert found == list(range(100, 0, -10))
     assert lengths == [2] * 5  # 20 examined a page, two matching each time
 
