@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator.config import CORE_DEFAULTS, Config, Settings, deep_merge
+from emulator.control.events import EVENT_STREAMS, EventStreams
 from emulator.control.guard import Guard, Refusal
 from emulator.control.routes import PREFIX as CONTROL_PREFIX
 from emulator.control.routes import build_routes as control_routes
@@ -227,15 +228,23 @@ def build_app(settings: Settings | None = None,
     app.add_routes(control_routes(ctx, providers, [reset]))
     app.add_routes([vocabulary_route(CONTROL_PREFIX, providers)])
     app.add_routes(inbox_routes())
+    streams = app[EVENT_STREAMS] = EventStreams(
+        ctx.journal, providers, heartbeat=settings.events_heartbeat_seconds,
+        queue_limit=settings.events_queue_limit)
+    app.add_routes([web.get(f"{CONTROL_PREFIX}/events", streams.handle, allow_head=False)])
 
     async def on_startup(app: web.Application) -> None:
         ctx.scheduler.start()
+
+    async def on_shutdown(app: web.Application) -> None:
+        await streams.close()  # before aiohttp waits for the requests in flight to end
 
     async def on_cleanup(app: web.Application) -> None:
         await ctx.scheduler.stop()
         await ctx.dispatcher.close()
 
     app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     return app
 

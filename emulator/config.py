@@ -31,6 +31,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from emulator import schema_messages, schemas
+from emulator.control import events
 from emulator.core import journal, strictjson
 from emulator.core.dispatcher import DEFAULT_MAX_DELIVERIES
 from emulator.core.store import DEFAULT_MAX_MESSAGES
@@ -87,6 +88,11 @@ class Settings:
     #: host names accepted in the ``Host`` header of the control API besides loopback names,
     #: IP addresses and ``host`` (e.g. a docker-compose service name; ``*``: any name)
     allow_hosts: tuple[str, ...] = ()
+    #: ``GET /_emulator/events`` (:mod:`emulator.control.events`): a ``: keep-alive`` comment
+    #: after this many real seconds without an event, and the entries one stream may queue
+    #: unwritten before it ends with ``event: overflow``
+    events_heartbeat_seconds: float = events.DEFAULT_HEARTBEAT_SECONDS
+    events_queue_limit: int = events.DEFAULT_QUEUE_LIMIT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:

@@ -10,9 +10,10 @@ Connections are :mod:`emulator.server`'s: capped, with header, body and idle tim
 takes a few seconds at most whatever is in flight, in this order: stop accepting; close the
 idle connections (and let no open one start another request); stop the scheduler, which cancels
 webhook work (so a ``clock/advance`` waiting on a receiver that never answers can finish);
-answer ``503`` to requests still waiting for their body; give the other requests
-``shutdown_timeout`` seconds, then cancel them; then aiohttp's cleanup (connections closed) and
-the application's (scheduler and webhook client closed), and the last log lines.
+end the live event streams (``GET /_emulator/events``); answer ``503`` to requests still
+waiting for their body; give the other requests ``shutdown_timeout`` seconds, then cancel
+them; then aiohttp's cleanup (connections closed) and the application's (scheduler and webhook
+client closed), and the last log lines.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from aiohttp import web
 
 from emulator.app import CONTEXT, build_app
 from emulator.config import Settings
+from emulator.control.events import EVENT_STREAMS
 from emulator.log import StreamLog, attach
 from emulator.server import Limits, Listener, accept_errors_throttled
 
@@ -63,6 +65,9 @@ async def running(settings: Settings, document: dict[str, Any] | None = None,
                 runner.server.pre_shutdown()
                 # the application's cleanup stops it again, which is then a no-op
                 await app[CONTEXT].scheduler.stop()
+                # event streams never end by themselves: end them before waiting for requests
+                # (the application's on_shutdown does it again, a no-op)
+                await app[EVENT_STREAMS].close()
                 await listener.drain(settings.shutdown_timeout)
     finally:
         await runner.cleanup()

@@ -286,8 +286,8 @@ class SmsEmulator:
 
     def messages(self, **filters: Any) -> list[dict[str, Any]]:
         """Every matching message, newest first (all pages); filters ``provider``,
-        ``direction``, ``to``, ``from_``, ``origin``, ``channel``, ``since`` (as
-        ``GET /_emulator/messages``)."""
+        ``direction``, ``to``, ``from_``, ``origin``, ``channel``, ``status``, ``q``,
+        ``thread``, ``since`` (as ``GET /_emulator/messages``)."""
         return [m for page in self._pages("/messages", "messages", filters) for m in page]
 
     def message(self, message_id: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ def assert_valid(schema: str, payload: Any) -> None:
 
 
 CONTROL_SCHEMAS = {"/health": "health", "/messages": "messages", "/deliveries": "deliveries",
+                   "/conversations": "conversations",
                    "/clock": "clock", "/clock/advance": "clock", "/reset": "clock",
                    "/journal": "journal", "/inbound": "inbound",
                    "/vocabulary": "vocabulary"}
@@ -54,6 +55,20 @@ def assert_control_schema(path: str, status: int, body: Any) -> None:
             assert_valid(schema, content)
     else:
         raise AssertionError(f"no schema known for control path {path}")
+
+
+def walk_pages(page_before: Callable[[int | None], Any]) -> tuple[list[int], list[int]]:
+    """Every page from the first, following cursors: the seqs found, and each page's length."""
+    found: list[int] = []
+    lengths: list[int] = []
+    before = None
+    while True:
+        page = page_before(before)
+        found += [item.seq for item in page.items]
+        lengths.append(len(page.items))
+        if page.cursor is None:
+            return found, lengths
+        before = page.cursor
 
 
 @dataclass

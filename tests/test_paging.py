@@ -20,7 +20,7 @@ from emulator.replay import replay_with
 from emulator.replay.control import ControlClient
 from emulator.replay.report import text
 from tests import readme
-from tests.conftest import Emulator, Receiver, assert_valid
+from tests.conftest import Emulator, Receiver, assert_valid, walk_pages
 from tests.tsg_support import NUMBER
 from tests.tsg_support import send as tsg_send
 
@@ -202,17 +202,9 @@ def test_a_sparse_filter_pages_within_the_scan_budget() -> None:
     records: Records[str, Item] = Records(lambda i: i.key, lambda i: i.seq)
     for seq in range(1, 101):
         records.add(Item(seq))
-    found: list[int] = []
-    before = None
-    lengths = []
-    while True:
-        page = take(records.newest_first(before), lambda i: i.seq, limit=5,
-                    keep=lambda i: i.seq % 10 == 0, budget=20)
-        found += [i.seq for i in page.items]
-        lengths.append(len(page.items))
-        if page.cursor is None:
-            break
-        before = page.cursor
+    found, lengths = walk_pages(lambda before: take(
+        records.newest_first(before), lambda i: i.seq, limit=5, keep=lambda i: i.seq % 10 == 0,
+        budget=20))
     assert found == list(range(100, 0, -10))
     assert lengths == [2] * 5  # 20 examined a page, two matching each time
     none = take(records.newest_first(), lambda i: i.seq, limit=5, keep=lambda i: False)

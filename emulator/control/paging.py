@@ -36,13 +36,17 @@ class PageQuery:
 _MAX_DIGITS = 18
 
 
+def whole_number(text: str, field: str, message: str) -> int:
+    """``text`` as a whole number >= 0 (ASCII digits only); :class:`BadQuery` naming ``field``
+    with ``message`` otherwise."""
+    if not (text.isascii() and text.isdigit()) or len(text) > _MAX_DIGITS:
+        raise BadQuery(field, message)
+    return int(text)
+
+
 def _whole(request: web.Request, name: str, message: str) -> int | None:
     text = request.query.get(name)
-    if text is None:
-        return None
-    if not (text.isascii() and text.isdigit()) or len(text) > _MAX_DIGITS:
-        raise BadQuery(name, message)
-    return int(text)
+    return None if text is None else whole_number(text, name, message)
 
 
 def page_query(request: web.Request) -> PageQuery:
@@ -57,8 +61,13 @@ def page_query(request: web.Request) -> PageQuery:
 
 def since(request: web.Request) -> int:
     """``since`` (a ``seq``, default 0) of ``request``."""
-    value = _whole(request, "since", "since must be a whole number")
+    value = since_given(request)
     return 0 if value is None else value
+
+
+def since_given(request: web.Request) -> int | None:
+    """``since`` of ``request``, ``None`` when it has none."""
+    return _whole(request, "since", "since must be a whole number")
 
 
 def next_link(request: web.Request, cursor: int | None, path: str | None = None) -> str | None:

@@ -15,17 +15,19 @@ from aiohttp import web
 
 from emulator import __version__
 from emulator.config import ConfigError
-from emulator.control import paging
+from emulator.control import conversations, paging, selection
 from emulator.core import strictjson
 from emulator.core.clock import ManualClock
 from emulator.core.context import Context
+from emulator.core.dispatcher import AttemptInFlight
 from emulator.core.scheduler import AdvanceBusy
-from emulator.core.store import DIRECTIONS
 from emulator.core.timefmt import in_range, iso_micro_z, parse_iso
 from emulator.providers.base import InboundError, Provider
 from emulator.schema_messages import show
 
 PREFIX = "/_emulator"
+#: the filters of ``GET /_emulator/conversations``: they pick the messages that count
+CONVERSATION_FILTERS = ("provider", "channel", "direction", "status", "origin", "q")
 #: the longest single advance: ten years of emulated time
 MAX_ADVANCE_SECONDS = 10 * 365 * 86400
 
@@ -72,6 +74,13 @@ def _paged(request: web.Request) -> tuple[paging.PageQuery, int]:
         raise ControlError(400, str(exc), exc.field) from None
 
 
+def _selection(request: web.Request, names: tuple[str, ...]) -> selection.Selection:
+    try:
+        return selection.parse(request.query, names)
+    except paging.BadQuery as exc:
+        raise ControlError(400, str(exc), exc.field) from None
+
+
 def build_routes(ctx: Context, providers: dict[str, Provider],
                  reset_hooks: list[Callable[[], None]]) -> list[web.AbstractRouteDef]:
     def guarded(handler):
@@ -91,15 +100,24 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
                                   "providers": sorted(providers), "retention": retention})
 
     async def list_messages(request: web.Request) -> web.Response:
-        filters = _filters(request, ("provider", "direction", "to", "from", "origin", "channel"))
-        if "direction" in filters and filters["direction"] not in DIRECTIONS:
-            raise ControlError(400, f"direction must be {' or '.join(DIRECTIONS)}", "direction")
-        if "from" in filters:
-            filters["from_"] = filters.pop("from")
+        chosen = _selection(request, selection.NAMES)
         query, since = _paged(request)
-        page = ctx.store.page(**filters, since=since, before=query.cursor, limit=query.limit)
+        page = ctx.store.page(since=since, before=query.cursor, limit=query.limit,
+                              where=chosen.test())
         return web.json_response({"messages": [m.to_json() for m in page.items],
                                   "next": paging.next_link(request, page.cursor)})
+
+    async def list_conversations(request: web.Request) -> web.Response:
+        chosen = _selection(request, CONVERSATION_FILTERS)
+        try:
+            query = paging.page_query(request)
+        except paging.BadQuery as exc:
+            raise ControlError(400, str(exc), exc.field) from None
+        found = conversations.page(ctx.store.newest_first(), chosen.test(), query.cursor,
+                                   query.limit)
+        return web.json_response({"conversations": [t.to_json() for t in found.threads],
+                                  "total": found.total, "facets": found.facets,
+                                  "next": paging.next_link(request, found.cursor)})
 
     async def get_message(request: web.Request) -> web.Response:
         message = ctx.store.get(request.match_info["id"])
@@ -137,6 +155,23 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
         delivery = ctx.dispatcher.get(request.match_info["id"])
         if delivery is None:
             raise ControlError(404, f"no delivery with id {show(request.match_info['id'])}", "id")
+        return web.json_response(delivery.to_json())
+
+    async def redeliver(request: web.Request) -> web.Response:
+        """Send a delivery again now, as a new attempt sequence; on a manual clock its first
+        attempt has been made when the answer comes (as for ``inbound``). No body, or ``{}``."""
+        document = await _json_object(request)
+        if document:
+            name = sorted(document)[0]
+            raise ControlError(400, f"unknown field {show(name)} (redeliver takes no body)",
+                               name)
+        try:
+            delivery = ctx.dispatcher.redeliver(request.match_info["id"])
+        except AttemptInFlight as exc:
+            raise ControlError(409, str(exc), "id") from None
+        if delivery is None:
+            raise ControlError(404, f"no delivery with id {show(request.match_info['id'])}", "id")
+        await ctx.scheduler.settle()
         return web.json_response(delivery.to_json())
 
     async def journal(request: web.Request) -> web.Response:
@@ -239,9 +274,11 @@ def build_routes(ctx: Context, providers: dict[str, Provider],
         ("GET", "/health", health),
         ("GET", "/messages", list_messages),
         ("GET", "/messages/{id}", get_message),
+        ("GET", "/conversations", list_conversations),
         ("POST", "/inbound", inbound),
         ("GET", "/deliveries", list_deliveries),
         ("GET", "/deliveries/{id}", get_delivery),
+        ("POST", "/deliveries/{id}/redeliver", redeliver),
         ("GET", "/journal", journal),
         ("GET", "/clock", get_clock),
         ("POST", "/clock/advance", advance),

@@ -50,6 +50,16 @@ its turn is cancelled and recorded, on the delivery and in the journal, with err
 ``cancelled: emulator stopping`` (``latency_ms`` null when it never got a connection), and so is
 one that fell due as the scheduler stopped. The delivery keeps its state, ``pending`` or
 ``retrying``, so it counts as pending; nothing is retried and no answer hook runs.
+
+**Redelivery.** :meth:`Dispatcher.redeliver` sends a delivery again now, whatever its state,
+unless one of its attempts is in flight (:class:`AttemptInFlight`): it becomes ``pending``
+again with a new **attempt sequence** (``sequence`` 2 after the first redelivery, ...) whose
+attempts are numbered from 1 and get the policy's attempts and delays afresh; the earlier
+attempts stay on the delivery. Each attempt's job carries its sequence and does nothing once
+the delivery has moved on to another (the old sequence's queued retry is cancelled as well).
+The headers are made again for each attempt (a fresh signature and date), and the answer hook
+runs again on the new answer (a TSG auto-reply is sent again), as the provider would on a
+real redelivery. Journaled as ``webhook_redelivered``.
 """
 
 from __future__ import annotations
@@ -65,7 +75,7 @@ from emulator.core.journal import Journal
 from emulator.core.paging import DEFAULT_LIMIT, SCAN_BUDGET, Page, matching, take
 from emulator.core.records import Records
 from emulator.core.retention import Retention
-from emulator.core.scheduler import Scheduler, Stopping
+from emulator.core.scheduler import Job, Scheduler, Stopping
 from emulator.core.timefmt import iso_micro_z
 from emulator.core.webhook_post import Outcome, Poster
 
@@ -85,6 +95,10 @@ KEPT_ANSWER_BYTES = 4096
 DELIVERY_STATES: tuple[str, ...] = ("pending", "retrying", "delivered", "exhausted")
 
 
+class AttemptInFlight(RuntimeError):
+    """A delivery cannot be redelivered while one of its attempts is under way."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """``delays[i]`` is the wait after failed attempt ``i + 1``; attempts = len(delays) + 1."""
@@ -100,6 +114,7 @@ class RetryPolicy:
 
 @dataclass
 class Attempt:
+    #: 1, 2, ... within its sequence
     number: int
     at: float
     url: str
@@ -110,6 +125,8 @@ class Attempt:
     response_body: str = ""
     queued_ms: float = 0.0
     response_truncated: bool = False
+    #: the attempt sequence: 1 for the first, one more for each redelivery
+    sequence: int = 1
 
     @property
     def cause(self) -> str:
@@ -122,6 +139,7 @@ class Attempt:
     def to_json(self) -> dict[str, Any]:
         return {
             "number": self.number,
+            "sequence": self.sequence,
             "at": iso_micro_z(self.at),
             "url": self.url,
             "status": self.status,
@@ -153,10 +171,23 @@ class Delivery:
     headers_fn: HeaderFn | None = field(default=None, repr=False)
     on_response: ResponseHook | None = field(default=None, repr=False)
     last_headers: dict[str, str] = field(default_factory=dict)
+    #: times :meth:`Dispatcher.redeliver` sent it again
+    redeliveries: int = 0
+    #: the index in ``attempts`` of the current sequence's first attempt
+    sequence_start: int = field(default=0, repr=False)
+    #: one of its attempts is under way (from its start to its outcome being recorded)
+    in_flight: bool = field(default=False, repr=False)
+    #: the job of its next attempt, while one is queued
+    job: Job | None = field(default=None, repr=False)
 
     @property
     def done(self) -> bool:
         return self.state in ("delivered", "exhausted")
+
+    @property
+    def sequence(self) -> int:
+        """The current attempt sequence: 1, then one more for each redelivery."""
+        return self.redeliveries + 1
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -170,6 +201,7 @@ class Delivery:
             "reason": self.reason,
             "policy": self.policy.name,
             "max_attempts": self.policy.max_attempts,
+            "redeliveries": self.redeliveries,
             "created_at": iso_micro_z(self.created_at),
             "next_attempt_at": (None if self.next_attempt_at is None
                                 else iso_micro_z(self.next_attempt_at)),
@@ -222,7 +254,8 @@ class Dispatcher:
         self.journal.record("webhook_queued", provider, delivery=delivery.id, webhook=kind,
                             url=url, message_id=message_id, cause=cause,
                             max_attempts=policy.max_attempts)
-        self.scheduler.call_at(now, lambda: self._attempt(delivery), f"webhook {delivery.id}")
+        delivery.job = self.scheduler.call_at(now, lambda: self._attempt(delivery, 1),
+                                              f"webhook {delivery.id}")
         if self.retention.due(len(self._deliveries)):
             self.retention.sweep(self._deliveries, lambda d: d.done, self._evict)
         return delivery
@@ -236,6 +269,34 @@ class Dispatcher:
                 self._by_message.setdefault(delivery.message_id, []).append(delivery)
         self._open[delivery.id] = delivery
 
+    def redeliver(self, delivery_id: str) -> Delivery | None:
+        """Send a delivery again now as a new attempt sequence (see the module's docstring);
+        ``None`` when no delivery has that id. Raises :class:`AttemptInFlight` while one of
+        its attempts is under way."""
+        delivery = self._deliveries.get(delivery_id)
+        if delivery is None:
+            return None
+        if delivery.in_flight:
+            raise AttemptInFlight(f"an attempt of {delivery.id} is in flight; redeliver when "
+                                  "it ends")
+        if delivery.job is not None:
+            delivery.job.cancel()  # the old sequence's retry (it would do nothing anyway)
+        now = self.clock.now()
+        delivery.redeliveries += 1
+        delivery.sequence_start = len(delivery.attempts)
+        delivery.state = "pending"
+        delivery.reason = None
+        delivery.next_attempt_at = now
+        self._keep(delivery)
+        sequence = delivery.sequence
+        self.journal.record("webhook_redelivered", delivery.provider, delivery=delivery.id,
+                            webhook=delivery.kind, url=delivery.url,
+                            message_id=delivery.message_id, sequence=sequence,
+                            max_attempts=delivery.policy.max_attempts)
+        delivery.job = self.scheduler.call_at(now, lambda: self._attempt(delivery, sequence),
+                                              f"webhook {delivery.id} redelivery")
+        return delivery
+
     def _evict(self, delivery: Delivery) -> None:
         self._deliveries.remove(delivery.id)
         self._open.pop(delivery.id, None)
@@ -246,11 +307,13 @@ class Dispatcher:
             if not siblings:
                 self._by_message.pop(delivery.message_id, None)
 
-    async def _attempt(self, delivery: Delivery) -> None:
-        if delivery.done:
+    async def _attempt(self, delivery: Delivery, sequence: int) -> None:
+        if delivery.done or delivery.sequence != sequence:  # redelivered meanwhile
             return
+        delivery.job = None
         now = self.clock.now()
-        attempt = Attempt(number=len(delivery.attempts) + 1, at=now, url=delivery.url)
+        attempt = Attempt(number=len(delivery.attempts) - delivery.sequence_start + 1, at=now,
+                          url=delivery.url, sequence=sequence)
         delivery.attempts.append(attempt)
         headers = delivery.headers_fn(delivery.body, now) if delivery.headers_fn else {}
         delivery.last_headers = headers
@@ -274,6 +337,7 @@ class Dispatcher:
                 settled = True
                 self._settle(delivery, attempt, outcome, cancelled=True)
 
+        delivery.in_flight = True  # until _settle
         try:
             await self.scheduler.overlap(post, answered, cut_short)
         except (Stopping, asyncio.CancelledError):
@@ -284,6 +348,7 @@ class Dispatcher:
                 cancelled: bool = False) -> bool:
         """Put ``outcome`` on the attempt, move the delivery on and journal it; True when
         delivered."""
+        delivery.in_flight = False
         attempt.status = outcome.status
         if cancelled:
             attempt.error = CANCELLED if self.scheduler.stopping else "cancelled"
@@ -310,12 +375,15 @@ class Dispatcher:
             attempt.next_retry_at = self.clock.now() + delay
             delivery.state = "retrying"
             delivery.next_attempt_at = attempt.next_retry_at
-            self.scheduler.call_at(attempt.next_retry_at, lambda: self._attempt(delivery),
-                                   f"webhook {delivery.id} retry")
+            sequence = attempt.sequence
+            delivery.job = self.scheduler.call_at(
+                attempt.next_retry_at, lambda: self._attempt(delivery, sequence),
+                f"webhook {delivery.id} retry")
         else:
             delivery.state = "exhausted"
             delivery.next_attempt_at = None
-            delivery.reason = f"{attempt.number} attempts failed; last: {attempt.cause}"
+            which = "" if attempt.sequence == 1 else f" of sequence {attempt.sequence}"
+            delivery.reason = f"{attempt.number} attempts{which} failed; last: {attempt.cause}"
         self.journal.record("webhook_attempt", delivery.provider, delivery=delivery.id,
                             webhook=delivery.kind, attempt=attempt.to_json(),
                             max_attempts=delivery.policy.max_attempts, state=delivery.state,

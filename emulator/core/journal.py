@@ -215,6 +215,25 @@ class Journal:
             except Exception:  # a broken listener must not lose the entry or fail the request
                 log.exception("journal subscriber %r failed on entry %d", subscriber, entry.seq)
 
+    @property
+    def subscribers(self) -> int:
+        """How many subscribers are listening (live event streams and the log among them)."""
+        return len(self._subscribers)
+
+    @property
+    def oldest_seq(self) -> int | None:
+        """The ``seq`` of the oldest kept entry; ``None`` when none is kept."""
+        if self._head >= len(self._entries):
+            return None
+        first = self._entries[self._head]
+        assert first is not None
+        return first.seq
+
+    def after(self, since: int) -> Iterator[Entry]:
+        """Every kept entry with ``seq > since``, oldest first. Like every iterator of the
+        journal, not to be held across an ``await``: entries may be dropped meanwhile."""
+        return self._after(since)
+
     def _after(self, since: int) -> Iterator[Entry]:
         """Every kept entry with ``seq > since``, oldest first, found by position: the kept
         entries' seqs are consecutive."""

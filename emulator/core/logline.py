@@ -6,9 +6,9 @@ the entry kinds and their fields, never a provider (codes and reasons are whatev
 provider put on the entry).
 
 Lines are made for the events a developer watches: provider API calls, webhooks queued (with
-the status change or inbound message that fired them), skipped and attempted, inbound messages,
-automatic replies, clock advances, resets, configuration changes and errors. Entries that
-another line already tells (:data:`SILENT_KINDS`) make none.
+the status change or inbound message that fired them), skipped, attempted and redelivered,
+inbound messages, automatic replies, clock advances, resets, configuration changes and errors.
+Entries that another line already tells (:data:`SILENT_KINDS`) make none.
 
 Two formats: :func:`text` (``2026-01-01T00:00:05.000Z telesign POST /v1/messaging 200 1.2ms
 290 id=...``, optionally with ANSI colours) and :func:`json_line` (one JSON object: ``at``,
@@ -158,9 +158,16 @@ def _webhook_attempt(d: dict[str, Any], colour: bool) -> str:
                          _YELLOW, colour)
     else:
         outcome = _paint(state, _GREEN if state == "delivered" else _RED, colour)
+    sequence = attempt.get("sequence") or 1
+    redelivery = f" of sequence {sequence}" if sequence > 1 else ""
     return (f"webhook {d['webhook']} {d['delivery']} attempt {attempt['number']}/"
-            f"{d.get('max_attempts', '?')} POST {attempt['url']} -> {answer} in "
+            f"{d.get('max_attempts', '?')}{redelivery} POST {attempt['url']} -> {answer} in "
             f"{attempt['latency_ms'] or 0:.1f}ms{waited}, {outcome}")
+
+
+def _webhook_redelivered(d: dict[str, Any], colour: bool) -> str:
+    return _join(f"webhook {d['webhook']} {d['delivery']} redelivered to {d['url']}, attempt "
+                 f"sequence {d['sequence']}", _ids(d))
 
 
 def _inbound(d: dict[str, Any], colour: bool) -> str:
@@ -208,6 +215,7 @@ _FORMATS: dict[str, Callable[[dict[str, Any], bool], str]] = {
     "webhook_skipped": _webhook_skipped,
     "callback_skipped": _webhook_skipped,
     "webhook_attempt": _webhook_attempt,
+    "webhook_redelivered": _webhook_redelivered,
     "inbound_message": _inbound,
     "clock_advanced": _clock_advanced,
     "reset": _reset,

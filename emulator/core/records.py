@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Hashable, Iterator
+from functools import partial
+from operator import is_not
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -80,6 +82,10 @@ class Records(Generic[K, T]):
             if item is not None:
                 yield item
             i -= 1
+
+    def all_newest_first(self) -> list[T]:
+        """Every record, newest first, as a list (made at C speed: no Python step a record)."""
+        return list(filter(partial(is_not, None), reversed(self._slots)))
 
     def oldest_first(self, after: int = 0) -> Iterator[T]:
         """Records with ``seq > after``, oldest first."""

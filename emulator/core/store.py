@@ -94,6 +94,11 @@ class Message:
 _seq = attrgetter("seq")
 
 
+def _both(first: Callable[[Message], bool],
+          second: Callable[[Message], bool]) -> Callable[[Message], bool]:
+    return lambda message: first(message) and second(message)
+
+
 def _finished(message: Message) -> bool:
     """Whether the provider is done with ``message`` (see :attr:`Message.lifecycle_pending`)."""
     if message.lifecycle_pending is None:
@@ -160,12 +165,20 @@ class Store:
     def page(self, provider: str | None = None, direction: str | None = None,
              to: str | None = None, from_: str | None = None, origin: str | None = None,
              channel: str | None = None, since: int = 0, before: int | None = None,
-             limit: int = DEFAULT_LIMIT, budget: int = SCAN_BUDGET) -> Page[Message]:
-        """Messages matching every given filter, newest first, made after ``since`` and
-        before ``before`` (both ``seq``; the page's cursor is the next page's ``before``)."""
+             limit: int = DEFAULT_LIMIT, budget: int = SCAN_BUDGET,
+             where: Callable[[Message], bool] | None = None) -> Page[Message]:
+        """Messages matching every given filter (and ``where``, a test of one message), newest
+        first, made after ``since`` and before ``before`` (both ``seq``; the page's cursor is
+        the next page's ``before``)."""
         keep = matching(provider=provider, direction=direction, to=to, from_=from_,
                         origin=origin, channel=channel)
+        if where is not None:
+            keep = where if keep is None else _both(keep, where)
         return take(self._messages.newest_first(before, since), _seq, limit, keep, budget)
+
+    def newest_first(self) -> list[Message]:
+        """Every kept message, newest first."""
+        return self._messages.all_newest_first()
 
     def __len__(self) -> int:
         return len(self._messages)

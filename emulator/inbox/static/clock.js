@@ -2,7 +2,7 @@
 // advance it (POST /_emulator/clock/advance) and Reset (POST /_emulator/reset, confirmed).
 
 import { api } from "./api.js";
-import { fullTime } from "./dom.js";
+import { fullTime, setNow } from "./dom.js";
 
 export class ClockBar {
   constructor({ onChanged }) {
@@ -39,16 +39,17 @@ export class ClockBar {
 
   render(state) {
     this.state = state;
+    setNow(state.now);
     this.now.textContent = fullTime(state.now);
     this.now.setAttribute("datetime", state.now);
     const manual = state.mode === "manual";
     this.mode.textContent = manual ? "manual clock"
       : state.speed && state.speed !== 1 ? `${state.mode} clock ×${state.speed}` : `${state.mode} clock`;
     this.mode.className = `chip ${manual ? "chip-manual" : "chip-real"}`;
-    const jobs = `${state.pending_jobs} pending job${state.pending_jobs === 1 ? "" : "s"}`;
+    const jobs = `${state.pending_jobs.toLocaleString("en-US")} pending job${state.pending_jobs === 1 ? "" : "s"}`;
     const next = state.next_due ? `, next due ${fullTime(state.next_due)}` : "";
     const hooks = state.pending_deliveries
-      ? ` · ${state.pending_deliveries} webhook${state.pending_deliveries === 1 ? "" : "s"} pending` : "";
+      ? ` · ${state.pending_deliveries.toLocaleString("en-US")} webhook${state.pending_deliveries === 1 ? "" : "s"} pending` : "";
     this.pending.textContent = jobs + next + hooks;
     this.controls.hidden = !manual;
     document.getElementById("advance-next").disabled = !state.next_due;

@@ -105,7 +105,7 @@ export class ConversationList {
   item(thread) {
     const open = this.selected === thread.key;
     if (open) this.markSeen(thread);
-    const unread = open ? 0 : countUnread(thread, this.seen[thread.key]);
+    const unread = open ? "" : unreadLabel(thread, this.seen[thread.key]);
     const last = thread.last;
     const arrow = last.direction === "inbound" ? "↩ " : "";
     return h("li", {},
@@ -123,7 +123,7 @@ export class ConversationList {
         thread.channels && thread.channels.length ? ` · ${thread.channels.join(", ")}` : ""),
       h("span", { class: "thread-bottom" },
         h("span", { class: "thread-snippet" }, arrow + last.text),
-        unread ? h("span", { class: "unread-count", "aria-label": `${unread} unread` }, String(unread)) : null,
+        unread ? h("span", { class: "unread-count", "aria-label": `${unread} unread` }, unread) : null,
       )));
   }
 
@@ -135,17 +135,27 @@ export class ConversationList {
     this.onOpen(key, thread);
   }
 
+  // How many messages the thread has, when the list says (it counts matching messages only:
+  // with no search or filter, that is all of them); else null.
+  countOf(key) {
+    const filtered = this.search.value.trim() || this.filters.some((select) => select.value);
+    const thread = filtered ? null : this.find(key);
+    return thread ? thread.count : null;
+  }
+
   find(key) {
     return this.threads.find((t) => t.key === key) || null;
   }
 }
 
-// Unread: every message of a thread never opened; for one opened before, how many messages are
-// newer than the newest seen then. The list holds the counts, not the messages, so "newer"
-// is counted from the thread's recent sequence numbers when the answer has them, else 1.
-function countUnread(thread, seenSeq) {
-  if (seenSeq === undefined) return thread.count;
-  if (thread.last_seq <= seenSeq) return 0;
-  if (Array.isArray(thread.recent_seqs)) return thread.recent_seqs.filter((s) => s > seenSeq).length;
-  return 1;
+// Unread, as the badge reads it ("" for none): every message of a thread never opened; for one
+// opened before, the messages newer than the newest seen then. The list holds counts, not
+// messages, so "newer" is counted in the thread's recent_seqs (its newest 20): "20+" when
+// all of those are newer and the thread has more.
+function unreadLabel(thread, seenSeq) {
+  if (seenSeq === undefined) return String(thread.count);
+  if (thread.last_seq <= seenSeq) return "";
+  const newer = thread.recent_seqs.filter((seq) => seq > seenSeq).length;
+  const capped = newer === thread.recent_seqs.length && thread.count > newer;
+  return capped ? `${newer}+` : String(newer);
 }

@@ -29,14 +29,21 @@ export function replace(element, ...children) {
   append(element, children);
 }
 
-// "2026-01-01T00:00:05.000000Z" -> "00:00:05" today, "Jan 1 00:00:05" otherwise (UTC: the
-// emulated clock is what matters, not the viewer's zone).
-export function shortTime(iso, now) {
+// "2026-01-01T00:00:05.000000Z" -> "00:00:05" on the emulated clock's day, "Jan 1 00:00:05"
+// otherwise (UTC: the emulated clock is what matters, not the viewer's zone).
+let emulatedNow = null;
+
+// The emulated time (the clock bar sets it), which "today" means for shortTime.
+export function setNow(iso) {
+  emulatedNow = iso;
+}
+
+export function shortTime(iso) {
   if (!iso) return "";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   const time = date.toISOString().slice(11, 19);
-  const sameDay = now && new Date(now).toISOString().slice(0, 10) === date.toISOString().slice(0, 10);
+  const sameDay = emulatedNow && emulatedNow.slice(0, 10) === date.toISOString().slice(0, 10);
   if (sameDay) return time;
   const day = date.toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
   return `${day} ${time}`;

@@ -6,6 +6,8 @@ import { providerName } from "./conversations.js";
 import { fullTime, h, replace, shortTime } from "./dom.js";
 
 const PAGE = 200;
+// pages read at most for one thread (each scans up to 10,000 stored messages)
+const MAX_PAGES = 20;
 // TSG's data_coding values (the TSG fact sheet): what each encoding is called
 const ENCODINGS = { 0: "GSM-7", 1: "ASCII", 3: "Latin-1", 8: "UCS-2" };
 
@@ -42,8 +44,10 @@ function sender(message) {
 }
 
 export class ThreadView {
-  constructor({ onWebhooks, onSent, channels }) {
+  // countOf(key): how many messages the thread has, if the caller knows, else null
+  constructor({ onWebhooks, onSent, channels, countOf }) {
     this.onWebhooks = onWebhooks;
+    this.countOf = countOf;
     this.onSent = onSent;
     this.channels = channels;  // provider -> channels it accepts inbound
     this.head = document.getElementById("thread-head");
@@ -96,10 +100,22 @@ export class ThreadView {
     const changed = key !== this.key;
     this.key = key;
     if (thread) this.thread = thread;
-    const answer = await api("GET", query("/_emulator/messages", { thread: key, limit: PAGE }));
+    // a page of a filtered list may come back short with a next link (the store's scan
+    // budget): follow it until a page's worth is here or the thread has no more; when the
+    // conversation list knows how many messages the thread has, stop once they are all here
+    // (with 100,000 stored, the pages after would each scan 10,000 messages for nothing)
+    const total = this.countOf(key);
+    let answer = await api("GET", query("/_emulator/messages", { thread: key, limit: PAGE }));
+    const found = answer.messages.slice();
+    const wanted = () => found.length < PAGE && !(total !== null && found.length >= total);
+    for (let pages = 1; answer.next && wanted() && pages < MAX_PAGES; pages++) {
+      answer = await api("GET", answer.next);
+      found.push(...answer.messages);
+    }
     if (key !== this.key) return;  // another thread was opened meanwhile
-    const messages = answer.messages.slice().reverse();
-    this.render(messages, Boolean(answer.next));
+    const messages = found.slice(0, PAGE).reverse();
+    const complete = total !== null && found.length >= total && found.length <= PAGE;
+    this.render(messages, !complete && (found.length > PAGE || Boolean(answer.next)));
     if (changed) this.fillComposer(messages);
   }
 
@@ -156,7 +172,7 @@ export class ThreadView {
     }
     if (message.direction === "inbound" && details.action) {
       tags.push(h("span", { class: `tag keyword keyword-${details.action}` },
-        `keyword ${details.keyword || "-"} → ${details.action}`));
+        details.keyword ? `keyword ${details.keyword} → ${details.action}` : `no keyword → ${details.action}`));
     }
     if (details.auto_response) tags.push(h("span", { class: "tag keyword" }, "compliance auto-reply"));
     if (details.blocked_by_opt_out) tags.push(h("span", { class: "tag keyword keyword-stop" }, "blocked: opted out"));
