@@ -107,15 +107,14 @@ export class ThreadView {
     const total = this.countOf(key);
     let answer = await api("GET", query("/_emulator/messages", { thread: key, limit: PAGE }));
     const found = answer.messages.slice();
-    const wanted = () => found.length < PAGE && !(total !== null && found.length >= total);
-    for (let pages = 1; answer.next && wanted() && pages < MAX_PAGES; pages++) {
+    const haveAll = () => total !== null && found.length >= total;
+    for (let pages = 1; answer.next && found.length < PAGE && !haveAll() && pages < MAX_PAGES; pages++) {
       answer = await api("GET", answer.next);
       found.push(...answer.messages);
     }
     if (key !== this.key) return;  // another thread was opened meanwhile
     const messages = found.slice(0, PAGE).reverse();
-    const complete = total !== null && found.length >= total && found.length <= PAGE;
-    this.render(messages, !complete && (found.length > PAGE || Boolean(answer.next)));
+    this.render(messages, found.length > PAGE || (Boolean(answer.next) && !haveAll()));
     if (changed) this.fillComposer(messages);
   }
 
