@@ -42,8 +42,8 @@ from emulator.config import (
     host_name,
     load_config_file,
     port_number,
-    smpp_port,
     positive,
+    smpp_port,
 )
 from emulator.control.guard import is_loopback
 from emulator.core.timefmt import in_range, parse_iso

@@ -34,7 +34,7 @@ CONTROL_SCHEMAS = {"/health": "health", "/messages": "messages", "/deliveries": 
                    "/conversations": "conversations",
                    "/clock": "clock", "/clock/advance": "clock", "/reset": "clock",
                    "/journal": "journal", "/inbound": "inbound",
-                   "/vocabulary": "vocabulary"}
+                   "/vocabulary": "vocabulary", "/smpp/sessions": "smpp-sessions"}
 
 
 def assert_control_schema(path: str, status: int, body: Any) -> None:
