@@ -31,12 +31,13 @@ class Esme:
         #: what each deliver_sm is answered with (a command_status); ``None``: ESME_ROK
         self.answer: Callable[[Any], int | None] = lambda pdu: None
         self._reader: threading.Thread | None = None
-        self.client.set_message_sent_handler(self.answers.put)
+        keep = lambda pdu, **_: self.answers.put(pdu)  # noqa: E731 - smpplib passes pdu=
+        self.client.set_message_sent_handler(keep)
         self.client.set_message_received_handler(self._received)
-        self.client.set_query_resp_handler(self.answers.put)
-        self.client.set_error_pdu_handler(self.answers.put)
+        self.client.set_query_resp_handler(keep)
+        self.client.set_error_pdu_handler(keep)
 
-    def _received(self, pdu: Any) -> int | None:
+    def _received(self, pdu: Any, **_: Any) -> int | None:
         self.delivered.put(pdu)
         return self.answer(pdu)
 
@@ -57,8 +58,9 @@ class Esme:
             try:
                 while True:
                     self.client.read_once(auto_send_enquire_link=False)
-            except (smpplib.exceptions.ConnectionError, OSError, TimeoutError):
-                return
+            except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError,
+                    TimeoutError, ValueError):
+                return  # the session ended (or the test closed it)
 
         self._reader = threading.Thread(target=loop, daemon=True)
         self._reader.start()

@@ -148,3 +148,15 @@ class Provider(ABC):
 def takes_submissions(cls: type[Provider]) -> bool:
     """Whether the provider takes messages from other transports (has its own ``submit``)."""
     return cls.submit is not Provider.submit
+
+
+def hand_to_outlet(provider: Provider, transport: str, message: Message, webhook: str) -> None:
+    """Send an inbound message over another transport (``smpp``); when it cannot go, the
+    journal says why (``webhook_skipped``)."""
+    outlet = provider.ctx.outlets.get(transport)
+    result = (outlet.deliver(provider.name, message) if outlet is not None
+              else f"the {transport} transport is not available")
+    if isinstance(result, str):
+        provider.ctx.journal.record("webhook_skipped", provider.name, message_id=message.id,
+                                    webhook=webhook, cause=f"inbound {message.channel}",
+                                    reason=result)

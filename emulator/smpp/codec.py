@@ -7,7 +7,8 @@ layer the sessions use, adding what a server needs and the library leaves to its
   into memory: below 16 or above :data:`MAX_COMMAND_LENGTH` (a 4 GB length, garbage) is
   :class:`FramingError`, after which the stream cannot be trusted and the session ends.
 - **A body that does not parse** is :class:`PduError` with the status to answer
-  (``ESME_RINVCMDID`` for an unknown command id, ``ESME_RINVCMDLEN`` for a body shorter than
+  (``ESME_RINVCMDID`` for an unknown command id or one the library has no codec for:
+  cancel_sm, replace_sm, submit_multi, outbind; ``ESME_RINVCMDLEN`` for a body shorter than
   its mandatory fields), never an exception from inside the library. Unknown TLVs (vendor
   tags) are skipped, as the spec asks of a receiver.
 - **An error answer has no body**: "The body portion ... is not returned if the
@@ -111,8 +112,10 @@ def decode(raw: bytes) -> Any:
                        f"unknown command_id 0x{header.command_id:08X}")
     try:
         pdu = smpp.parse_pdu(raw, sequence=0, allow_unknown_opt_params=True)
-    except (struct.error, KeyError, IndexError, ValueError, TypeError,
-            exceptions.UnknownCommandError) as exc:
+    except exceptions.UnknownCommandError:  # cancel_sm, replace_sm, submit_multi, outbind
+        raise PduError(header, STATUS["ESME_RINVCMDID"],
+                       f"{header.command} is not emulated") from None
+    except (struct.error, KeyError, IndexError, ValueError, TypeError) as exc:
         raise PduError(header, STATUS["ESME_RINVCMDLEN"],
                        f"{header.command} body does not parse: {exc}") from None
     missing = [name for name in getattr(pdu, "params_order", ())

@@ -259,6 +259,8 @@ class SmppServer:
 
     def deliver(self, provider: str, message: Message) -> Delivery | str:
         """An inbound message routed to SMPP by its provider (see ``MoOutlet``)."""
+        if self._server is None:
+            return "SMPP is off (serve --smpp-port)"
         account = accounts.first_of(self.section, provider)
         if account is None:
             return f"no smpp.accounts entry has provider {provider}"

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -48,8 +49,10 @@ RECEIVERS = frozenset({"receiver", "transceiver"})
 _ANY_STATE = frozenset({"enquire_link", "unbind", *BINDS})
 _NEED_SENDER = frozenset({"submit_sm", "query_sm"})
 _STATUS = codec.STATUS
-#: the bytes one session may have unsent before it stops being read
-_WRITE_HIGH_WATER = 256 * 1024
+#: the bytes one session may have unsent (in its buffer, and in the kernel's) before it stops
+#: being read: SMPP PDUs are small, and a bound keeps a client that never reads cheap
+_WRITE_HIGH_WATER = 64 * 1024
+_SOCKET_SEND_BUFFER = 64 * 1024
 
 
 class SessionClosed(ConnectionError):
@@ -105,6 +108,9 @@ class Session(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         transport.set_write_buffer_limits(high=_WRITE_HIGH_WATER)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SOCKET_SEND_BUFFER)
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "")
         if not self.server.opened(self):

@@ -15,7 +15,7 @@ from emulator.core.fakes import FakeData
 from emulator.core.lifecycle import Step
 from emulator.core.store import Message
 from emulator.core.timefmt import iso_micro_z
-from emulator.providers.base import Provider
+from emulator.providers.base import Provider, hand_to_outlet
 from emulator.providers.telesign import (
     callbacks,
     compliance,
@@ -65,7 +65,7 @@ class TelesignProvider(Provider):
             "auth": {"date_skew_seconds": 900, "nonce_window_seconds": 900},
             "callbacks": {"intermediate": False, "success": "200",
                           "x_ts_authorization": "signature"},
-            "inbound": {"price": "0.0075", "keyword_match": "exact"},
+            "inbound": {"price": "0.0075", "keyword_match": "exact", "transport": "http"},
             "compliance": compliance.default_config(),
         }
 
@@ -286,7 +286,9 @@ class TelesignProvider(Provider):
                                 **{"from": mo.sender, "to": mo.to})
         url = section["mo_callback_urls"].get(mo.channel) or section["callback_url"]
         cause = f"inbound {mo.channel}"
-        if url:
+        if mo.channel == "sms" and section["inbound"]["transport"] == "smpp":
+            hand_to_outlet(self, "smpp", message, f"mo_{mo.channel}")
+        elif url:
             callbacks.send(self.ctx, kind=f"mo_{mo.channel}", url=url, payload=payload,
                            message_id=reference_id, cause=cause)
         else:

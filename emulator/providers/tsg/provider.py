@@ -28,7 +28,7 @@ from emulator.core.rng import SeededRandom
 from emulator.core.scheduler import Job
 from emulator.core.store import Message
 from emulator.core.timefmt import iso_naive_micro
-from emulator.providers.base import Provider
+from emulator.providers.base import Provider, hand_to_outlet
 from emulator.providers.transport import ReceiptState, Refused, Submission, receipt
 from emulator.providers.tsg import (
     autoreply,
@@ -359,6 +359,11 @@ class TsgProvider(Provider):
             if reply is not None:
                 created.append(reply)
 
+        number = self.section["numbers"].get(mo.to)
+        if number is not None and (number.get("webhook_type") == "smpp"
+                                   or not number["webhook_url"]):
+            hand_to_outlet(self, "smpp", message, "sms")  # TSG: a blank URL means SMPP
+            return created
         webhooks.send(self.ctx, kind="sms", did=mo.to,
                       payload=payloads.message_object(message, self.style),
                       message_id=message.id, on_response=answered, cause="inbound sms")
