@@ -60,3 +60,32 @@ async def test_smpp_off_prints_no_smpp_line() -> None:
         assert not any(line.startswith("SMPP") for line in banner)
     finally:
         await stop(proc)
+
+
+async def test_the_readme_smpp_example_binds_submits_and_gets_its_receipt(emulator_with) -> None:
+    """The README's smpplib block, verbatim but for the port, in a process of its own."""
+    import asyncio
+    import sys
+
+    from emulator.app import SMPP
+    from tests import readme
+
+    emu = await emulator_with(smpp_port=0)
+    script = readme.block("python", "smpplib.client.Client")
+    assert '"127.0.0.1", 2775' in script
+    created = asyncio.Event()
+    unsubscribe = emu.ctx.journal.subscribe(
+        lambda entry: created.set() if entry.kind == "message_created" else None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c",
+        script.replace('"127.0.0.1", 2775', f'"127.0.0.1", {emu.server.app[SMPP].port}'),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        await asyncio.wait_for(created.wait(), 10)
+        await emu.advance(10)  # TSG: delivered 3 s after the submit
+        line = await asyncio.wait_for(proc.stdout.readline(), 10)
+        assert b"stat:DELIVRD" in line and line.startswith(b"b'id:")
+    finally:
+        unsubscribe()
+        proc.kill()
+        await proc.wait()
