@@ -32,12 +32,16 @@ from emulator.core.scheduler import Scheduler
 from emulator.core.store import Store
 from emulator.inbox.routes import build_routes as inbox_routes
 from emulator.providers import discover
-from emulator.providers.base import API_DETAIL, Provider
+from emulator.providers.base import API_DETAIL, Provider, takes_submissions
+from emulator.smpp import accounts as smpp_accounts
+from emulator.smpp.listener import SmppServer
+from emulator.smpp.routes import build_routes as smpp_routes
 
 log = logging.getLogger("sms_emulator")
 
 CONTEXT = web.AppKey("context", Context)
 PROVIDERS = web.AppKey("providers", dict)
+SMPP = web.AppKey("smpp", SmppServer)
 
 #: the largest request body accepted (Telesign messages are at most 1600 characters)
 MAX_BODY_BYTES = 1024 * 1024
@@ -71,6 +75,10 @@ def build_config(document: dict[str, Any] | None = None) -> Config:
         defaults[cls.name] = cls.default_config()
         section_schemas[cls.name] = cls.config_schema()
         checks[cls.name] = cls.check_config
+    smpp_providers = [cls.name for cls in provider_classes if takes_submissions(cls)]
+    defaults["smpp"] = smpp_accounts.default_config(smpp_providers)
+    section_schemas["smpp"] = "smpp/config"
+    checks["smpp"] = lambda section: smpp_accounts.check(section, smpp_providers)
     config = Config(defaults, section_schemas, checks)
     if document:
         config.patch(document)
@@ -207,7 +215,10 @@ def build_app(settings: Settings | None = None,
     ctx = build_context(settings, config)
     providers = {cls.name: cls(ctx) for cls in discover()}
 
+    smpp = SmppServer(ctx, providers)
+
     def reset() -> None:
+        smpp.reassembly.clear()
         ctx.scheduler.clear()
         ctx.dispatcher.clear()
         ctx.store.clear()
@@ -222,12 +233,14 @@ def build_app(settings: Settings | None = None,
                           client_max_size=MAX_BODY_BYTES)
     app[CONTEXT] = ctx
     app[PROVIDERS] = providers
+    app[SMPP] = smpp
     for provider in providers.values():
         app.add_routes(provider.routes())
         app.add_routes(provider.control_routes(f"{CONTROL_PREFIX}/{provider.name}"))
     app.add_routes(control_routes(ctx, providers, [reset]))
     app.add_routes([vocabulary_route(CONTROL_PREFIX, providers)])
     app.add_routes(inbox_routes())
+    app.add_routes(smpp_routes(f"{CONTROL_PREFIX}/smpp", smpp))
     streams = app[EVENT_STREAMS] = EventStreams(
         ctx.journal, providers, heartbeat=settings.events_heartbeat_seconds,
         queue_limit=settings.events_queue_limit)
@@ -235,8 +248,11 @@ def build_app(settings: Settings | None = None,
 
     async def on_startup(app: web.Application) -> None:
         ctx.scheduler.start()
+        if settings.smpp_port is not None:
+            await smpp.start(settings.host, settings.smpp_port)
 
     async def on_shutdown(app: web.Application) -> None:
+        await smpp.stop()
         await streams.close()  # before aiohttp waits for the requests in flight to end
 
     async def on_cleanup(app: web.Application) -> None:

@@ -32,8 +32,9 @@ import yaml
 from aiohttp import web
 
 from emulator import __version__
-from emulator.app import CONTEXT, PROVIDERS
+from emulator.app import CONTEXT, PROVIDERS, SMPP
 from emulator.config import (
+    DEFAULT_SMPP_PORT,
     ConfigError,
     Settings,
     count,
@@ -42,6 +43,7 @@ from emulator.config import (
     load_config_file,
     port_number,
     positive,
+    smpp_port,
 )
 from emulator.control.guard import is_loopback
 from emulator.core.timefmt import in_range, parse_iso
@@ -91,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="address to listen on (default %(default)s)")
     serve.add_argument("--port", type=argument_type(port_number), default=defaults.port,
                        help="port to listen on, 0 for any free port (default %(default)s)")
+    smpp_default = (defaults.smpp_port if "SMS_EMULATOR_SMPP_PORT" in os.environ
+                    else DEFAULT_SMPP_PORT)
+    serve.add_argument("--smpp-port", type=argument_type(smpp_port), default=smpp_default,
+                       metavar="N|off",
+                       help="SMPP 3.4 port on --host, 0 for any free port, off for none "
+                            f"(default {smpp_default if smpp_default is not None else 'off'})")
     serve.add_argument("--config", default=defaults.config_path, metavar="FILE",
                        help="YAML configuration document (accounts, webhooks, lifecycle rules)")
     serve.add_argument("--clock", choices=("real", "manual"), default=defaults.clock,
@@ -158,6 +166,9 @@ def _banner(app: web.Application, url: str) -> str:
     ]
     for provider in app[PROVIDERS].values():
         lines += provider.banner()
+    smpp = app.get(SMPP)
+    if smpp is not None and smpp.port is not None:
+        lines += smpp.banner()
     lines.append(f"Control API  {url}/_emulator  (health, messages, inbound, deliveries, "
                  "journal, clock, config, reset)")
     lines += _exposure(ctx.settings)
@@ -215,7 +226,8 @@ async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    settings = Settings(host=args.host, port=args.port, clock=args.clock, speed=args.speed,
+    settings = Settings(host=args.host, port=args.port, smpp_port=args.smpp_port,
+                        clock=args.clock, speed=args.speed,
                         seed=args.seed, start=args.start, config_path=args.config,
                         log_format=args.log_format, quiet=args.quiet,
                         max_connections=args.max_connections, header_timeout=args.header_timeout,

@@ -40,6 +40,7 @@ from emulator.schema_messages import field_name
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8025
+DEFAULT_SMPP_PORT = 2775
 
 CORE_DEFAULTS: dict[str, Any] = {
     "webhooks": {"timeout_seconds": 10.0, "max_connections_per_host": 64,
@@ -56,6 +57,9 @@ class ConfigError(Problems):
 class Settings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
+    #: the SMPP listener's port on ``host`` (0: a free one); ``None``: no SMPP. ``serve``
+    #: defaults to :data:`DEFAULT_SMPP_PORT`
+    smpp_port: int | None = None
     clock: str = "real"
     speed: float = 1.0
     seed: int | None = None
@@ -115,6 +119,16 @@ def port_number(text: str) -> int:
     if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
         raise ValueError("is not a port number (0 to 65535)")
     return int(text)
+
+
+def smpp_port(text: str) -> int | None:
+    """A port number, or ``off``."""
+    if text.strip().lower() == "off":
+        return None
+    try:
+        return port_number(text)
+    except ValueError:
+        raise ValueError("is not a port number (0 to 65535) or off") from None
 
 
 def _clock_mode(text: str) -> str:
@@ -180,6 +194,7 @@ def _seed(text: str) -> int:
 _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SMS_EMULATOR_HOST": ("host", str),
     "SMS_EMULATOR_PORT": ("port", port_number),
+    "SMS_EMULATOR_SMPP_PORT": ("smpp_port", smpp_port),
     "SMS_EMULATOR_CLOCK": ("clock", _clock_mode),
     "SMS_EMULATOR_SPEED": ("speed", positive),
     "SMS_EMULATOR_SEED": ("seed", _seed),

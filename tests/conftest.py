@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,10 @@ from emulator.app import CONTEXT, build_app
 from emulator.config import Settings
 from emulator.core.context import Context
 from emulator.providers.telesign.provider import DEFAULT_API_KEY, DEFAULT_CUSTOMER_ID
+
+# every `sms-emulator serve` a test starts listens for SMPP on a free port, not on 2775 (which
+# tests running side by side, or another program, may hold)
+os.environ.setdefault("SMS_EMULATOR_SMPP_PORT", "0")
 
 CUSTOMER_ID = DEFAULT_CUSTOMER_ID
 API_KEY = DEFAULT_API_KEY
@@ -34,7 +39,7 @@ CONTROL_SCHEMAS = {"/health": "health", "/messages": "messages", "/deliveries": 
                    "/conversations": "conversations",
                    "/clock": "clock", "/clock/advance": "clock", "/reset": "clock",
                    "/journal": "journal", "/inbound": "inbound",
-                   "/vocabulary": "vocabulary"}
+                   "/vocabulary": "vocabulary", "/smpp/sessions": "smpp-sessions"}
 
 
 def assert_control_schema(path: str, status: int, body: Any) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from emulator.config import Config, Settings
 from emulator.core.clock import Clock
@@ -24,3 +25,6 @@ class Context:
     dispatcher: Dispatcher
     rng: SeededRandom
     base_url: str = ""
+    #: transports other than HTTP that take inbound messages, by name (``smpp``); a provider
+    #: hands them what it routes there (:mod:`emulator.providers.transport`)
+    outlets: dict[str, Any] = field(default_factory=dict)

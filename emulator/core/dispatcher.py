@@ -51,6 +51,15 @@ its turn is cancelled and recorded, on the delivery and in the journal, with err
 one that fell due as the scheduler stopped. The delivery keeps its state, ``pending`` or
 ``retrying``, so it counts as pending; nothing is retried and no answer hook runs.
 
+**Other transports.** A delivery's URL scheme picks how it is sent: ``http``/``https`` by
+:mod:`~emulator.core.webhook_post`, any other scheme by a :class:`Transport` registered for it
+(:meth:`Dispatcher.register`; the SMPP listener registers ``smpp``, whose attempts are
+deliver_sm PDUs and whose status is the deliver_sm_resp's command_status). A transport may not
+be ready for a URL (no session bound): an attempt falling due then is not made; the delivery
+is **held**, keeping its state, with ``reason`` saying what it waits for (journaled once as
+``webhook_held``), until the transport calls :meth:`Dispatcher.release`, which makes the attempt
+at once. Holding is not failing: it uses up none of the policy's attempts.
+
 **Redelivery.** :meth:`Dispatcher.redeliver` sends a delivery again now, whatever its state,
 unless one of its attempts is in flight (:class:`AttemptInFlight`): it becomes ``pending``
 again with a new **attempt sequence** (``sequence`` 2 after the first redelivery, ...) whose
@@ -69,7 +78,7 @@ import itertools
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 from emulator.core.journal import Journal
 from emulator.core.paging import DEFAULT_LIMIT, SCAN_BUDGET, Page, matching, take
@@ -93,6 +102,20 @@ CANCELLED = "cancelled: emulator stopping"
 KEPT_ANSWER_BYTES = 4096
 #: the states of a delivery: pending -> retrying -> delivered | exhausted
 DELIVERY_STATES: tuple[str, ...] = ("pending", "retrying", "delivered", "exhausted")
+
+
+class Transport(Protocol):
+    """How deliveries of one URL scheme are sent (see the module's docstring)."""
+
+    def waiting_for(self, url: str) -> str | None:
+        """``None`` when an attempt to ``url`` can be made now, else what it waits for."""
+
+    async def send(self, url: str, body: bytes, headers: dict[str, str], timeout: float,
+                   outcome: Outcome) -> None:
+        """Make one attempt, filling ``outcome`` in as it goes."""
+
+    def describe(self, status: int) -> str:
+        """An answer's status in a few words (``deliver_sm_resp ESME_RMSGQFUL``)."""
 
 
 class AttemptInFlight(RuntimeError):
@@ -127,6 +150,8 @@ class Attempt:
     response_truncated: bool = False
     #: the attempt sequence: 1 for the first, one more for each redelivery
     sequence: int = 1
+    #: the status in a few words, from a transport other than HTTP
+    status_text: str | None = field(default=None, repr=False)
 
     @property
     def cause(self) -> str:
@@ -134,7 +159,8 @@ class Attempt:
         followed)``, ``timeout: no answer within 10 s``."""
         if self.status is None:
             return self.error or "no answer"
-        return f"HTTP {self.status}" + (f" ({self.error})" if self.error else "")
+        said = self.status_text or f"HTTP {self.status}"
+        return said + (f" ({self.error})" if self.error else "")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -179,6 +205,8 @@ class Delivery:
     in_flight: bool = field(default=False, repr=False)
     #: the job of its next attempt, while one is queued
     job: Job | None = field(default=None, repr=False)
+    #: its transport was not ready when an attempt fell due (see ``Dispatcher.release``)
+    held: bool = field(default=False, repr=False)
 
     @property
     def done(self) -> bool:
@@ -237,6 +265,32 @@ class Dispatcher:
         self.last_seq = 0
         self.retention = Retention("deliveries", max_deliveries, journal)
         self._poster = Poster(connections_per_host, scheduler.waiting, queued_per_host)
+        self._transports: dict[str, Transport] = {}
+        # url -> deliveries held for it, oldest first
+        self._held: dict[str, list[Delivery]] = {}
+
+    def register(self, scheme: str, transport: Transport) -> None:
+        """Send deliveries whose URL has ``scheme`` (``smpp``) through ``transport``."""
+        self._transports[scheme] = transport
+
+    def _transport(self, url: str) -> Transport | None:
+        scheme, _, rest = url.partition("://")
+        return self._transports.get(scheme) if rest else None
+
+    def release(self, url: str) -> int:
+        """The transport of ``url`` is ready: held deliveries for it are attempted now, oldest
+        first. Returns how many."""
+        held = self._held.pop(url, [])
+        now = self.clock.now()
+        for delivery in held:
+            delivery.held = False
+            delivery.reason = None
+            delivery.next_attempt_at = now
+            sequence = delivery.sequence
+            delivery.job = self.scheduler.call_at(
+                now, lambda d=delivery, s=sequence: self._attempt(d, s),
+                f"webhook {delivery.id} released")
+        return len(held)
 
     def submit(self, *, provider: str, kind: str, url: str, body: bytes, policy: RetryPolicy,
                headers: HeaderFn, message_id: str | None = None,
@@ -312,6 +366,11 @@ class Dispatcher:
             return
         delivery.job = None
         now = self.clock.now()
+        transport = self._transport(delivery.url)
+        waiting = transport.waiting_for(delivery.url) if transport is not None else None
+        if waiting is not None:
+            self._hold(delivery, waiting)
+            return
         attempt = Attempt(number=len(delivery.attempts) - delivery.sequence_start + 1, at=now,
                           url=delivery.url, sequence=sequence)
         delivery.attempts.append(attempt)
@@ -321,8 +380,8 @@ class Dispatcher:
         settled = False
 
         async def post() -> None:
-            await self._poster.post(delivery.url, delivery.body, headers, self._timeout(),
-                                    outcome)
+            send = transport.send if transport is not None else self._poster.post
+            await send(delivery.url, delivery.body, headers, self._timeout(), outcome)
 
         async def answered(_: None) -> None:
             nonlocal settled
@@ -344,12 +403,26 @@ class Dispatcher:
             cut_short()
             raise
 
+    def _hold(self, delivery: Delivery, waiting: str) -> None:
+        delivery.reason = waiting
+        delivery.next_attempt_at = None
+        if delivery.held:  # a redelivery of a held delivery: it is in the list already
+            return
+        delivery.held = True
+        self._held.setdefault(delivery.url, []).append(delivery)
+        self.journal.record("webhook_held", delivery.provider, delivery=delivery.id,
+                            webhook=delivery.kind, url=delivery.url,
+                            message_id=delivery.message_id, reason=waiting)
+
     def _settle(self, delivery: Delivery, attempt: Attempt, outcome: Outcome,
                 cancelled: bool = False) -> bool:
         """Put ``outcome`` on the attempt, move the delivery on and journal it; True when
         delivered."""
         delivery.in_flight = False
         attempt.status = outcome.status
+        transport = self._transport(delivery.url)
+        if transport is not None and outcome.status is not None:
+            attempt.status_text = transport.describe(outcome.status)
         if cancelled:
             attempt.error = CANCELLED if self.scheduler.stopping else "cancelled"
         else:
@@ -438,6 +511,7 @@ class Dispatcher:
         self._deliveries.clear()
         self._by_message.clear()
         self._open.clear()
+        self._held.clear()
         self._ids = itertools.count(1)
         self.last_seq = 0
         self.retention.reset()

@@ -159,9 +159,10 @@ def _webhook_attempt(d: dict[str, Any], colour: bool) -> str:
     else:
         outcome = _paint(state, _GREEN if state == "delivered" else _RED, colour)
     sequence = attempt.get("sequence") or 1
+    verb = "POST" if str(attempt["url"]).startswith("http") else "send to"
     redelivery = f" of sequence {sequence}" if sequence > 1 else ""
     return (f"webhook {d['webhook']} {d['delivery']} attempt {attempt['number']}/"
-            f"{d.get('max_attempts', '?')}{redelivery} POST {attempt['url']} -> {answer} in "
+            f"{d.get('max_attempts', '?')}{redelivery} {verb} {attempt['url']} -> {answer} in "
             f"{attempt['latency_ms'] or 0:.1f}ms{waited}, {outcome}")
 
 
@@ -209,7 +210,19 @@ def _error(d: dict[str, Any], colour: bool) -> str:
     return _paint(f"error in {where}: {d.get('error')}", _RED, colour)
 
 
+def _smpp_pdu(d: dict[str, Any], colour: bool) -> str:
+    arrow = "<-" if d["direction"] == "in" else "->"
+    status = d.get("status")
+    shown = None if status in (None, "ESME_ROK") else _paint(status, _RED, colour)
+    addresses = (f"{d['source_addr']} > {d['destination_addr']}"
+                 if d.get("source_addr") and d.get("destination_addr") else None)
+    return _join(f"smpp {d['session']} {arrow} {d['command']} #{d['sequence']}", shown,
+                 addresses, d.get("message_id") and f"id {d['message_id']}",
+                 d.get("reason") and _paint(str(d["reason"]), _YELLOW, colour))
+
+
 _FORMATS: dict[str, Callable[[dict[str, Any], bool], str]] = {
+    "smpp_pdu": _smpp_pdu,
     "api_call": _api_call,
     "webhook_queued": _webhook_queued,
     "webhook_skipped": _webhook_skipped,

@@ -62,6 +62,9 @@ class Message:
     #: expiry); ``None``: the provider does not say, and a message counts as pending until
     #: its status is final. A message with nothing pending may be evicted (:class:`Store`).
     lifecycle_pending: bool | None = field(default=None, repr=False)
+    #: a transport's hook (an SMPP session's receipts), told of each status change its
+    #: provider applies in place of the provider's own delivery reports
+    reports: Callable[[Message], None] | None = field(default=None, repr=False)
 
     def set_status(self, status: Any, description: str, at: float, final: bool = False) -> None:
         self.status = status

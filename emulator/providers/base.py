@@ -21,6 +21,8 @@ from typing import Any, ClassVar, TypeVar
 from aiohttp import web
 
 from emulator.core.context import Context
+from emulator.core.store import Message
+from emulator.providers.transport import ReceiptState, Refused, Submission
 from emulator.providers.vocabulary import Vocabulary
 from emulator.providers.webhooks import WebhookKind
 
@@ -122,3 +124,39 @@ class Provider(ABC):
     async def inbound(self, document: dict[str, Any]) -> list[Any]:
         """An end user sends a message; returns the stored messages."""
         raise InboundError("provider", f"{self.name} does not accept inbound messages yet")
+
+    # -- other transports (SMPP; see emulator.providers.transport) --------------------------
+    def new_message_id(self) -> str:
+        """An id in the provider's own form (the seeded RNG), for a part answered before its
+        message exists."""
+        return self.ctx.rng.uuid4()
+
+    def check_addresses(self, sender: str, to: str) -> None:  # noqa: B027 - optional hook
+        """:class:`Refused` when ``submit`` would refuse these numbers (checked on each part
+        of a multipart message, before it is answered)."""
+
+    def submit(self, submission: Submission) -> Message:
+        """Store a message sent through another transport, as the provider's API would."""
+        raise Refused("provider", f"{self.name} takes no messages from other transports")
+
+    def receipt_state(self, message: Message) -> ReceiptState | None:
+        """How the message's current status reads in an SMPP delivery receipt; ``None`` while
+        it is not final."""
+        return None
+
+
+def takes_submissions(cls: type[Provider]) -> bool:
+    """Whether the provider takes messages from other transports (has its own ``submit``)."""
+    return cls.submit is not Provider.submit
+
+
+def hand_to_outlet(provider: Provider, transport: str, message: Message, webhook: str) -> None:
+    """Send an inbound message over another transport (``smpp``); when it cannot go, the
+    journal says why (``webhook_skipped``)."""
+    outlet = provider.ctx.outlets.get(transport)
+    result = (outlet.deliver(provider.name, message) if outlet is not None
+              else f"the {transport} transport is not available")
+    if isinstance(result, str):
+        provider.ctx.journal.record("webhook_skipped", provider.name, message_id=message.id,
+                                    webhook=webhook, cause=f"inbound {message.channel}",
+                                    reason=result)

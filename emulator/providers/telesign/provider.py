@@ -15,7 +15,7 @@ from emulator.core.fakes import FakeData
 from emulator.core.lifecycle import Step
 from emulator.core.store import Message
 from emulator.core.timefmt import iso_micro_z
-from emulator.providers.base import Provider
+from emulator.providers.base import Provider, hand_to_outlet
 from emulator.providers.telesign import (
     callbacks,
     compliance,
@@ -27,8 +27,13 @@ from emulator.providers.telesign import (
 )
 from emulator.providers.telesign.auth import Account, Verifier
 from emulator.providers.telesign.errors import HTTP_TO_CODE, error_response
-from emulator.providers.telesign.validation import SendRequest
+from emulator.providers.telesign.validation import (
+    SendRequest,
+    phone_number_problem,
+    sender_id_problem,
+)
 from emulator.providers.telesign.webhook_kinds import kinds as telesign_webhook_kinds
+from emulator.providers.transport import ReceiptState, Refused, Submission
 from emulator.providers.vocabulary import Vocabulary
 from emulator.providers.webhooks import WebhookKind
 
@@ -60,7 +65,7 @@ class TelesignProvider(Provider):
             "auth": {"date_skew_seconds": 900, "nonce_window_seconds": 900},
             "callbacks": {"intermediate": False, "success": "200",
                           "x_ts_authorization": "signature"},
-            "inbound": {"price": "0.0075", "keyword_match": "exact"},
+            "inbound": {"price": "0.0075", "keyword_match": "exact", "transport": "http"},
             "compliance": compliance.default_config(),
         }
 
@@ -175,16 +180,47 @@ class TelesignProvider(Provider):
         return self._create_outbound(request.phone_number, request.message, request.sender_id,
                                      details, steps)
 
+    def submit(self, submission: Submission) -> Message:
+        """A message from SMPP: ``destination_addr`` checked as ``phone_number`` is, the
+        source as ``sender_id`` (empty: Telesign picks one); then the REST path's opt-outs,
+        magic numbers and lifecycle rules."""
+        self.check_addresses(submission.sender, submission.to)
+        sender = submission.sender or None
+        details: dict[str, Any] = {"message_type": None, **submission.details}
+        if self.opt_outs.blocks(submission.to, sender):
+            steps = [Step(510, OPT_OUT_DELAY)]
+            details["blocked_by_opt_out"] = True
+        else:
+            steps = lifecycle.plan(submission.to, self.ctx.config.section("lifecycle")["rules"])
+        return self._create_outbound(submission.to, submission.text, sender, details, steps,
+                                     reports=submission.reports, aliases=submission.part_ids)
+
+    def new_message_id(self) -> str:
+        return self.ctx.rng.hex_id(32)
+
+    def check_addresses(self, sender: str, to: str) -> None:
+        if phone_number_problem(to) is not None:
+            raise Refused("destination", f"{to!r} is not a phone number in international "
+                          "form (country code and number, digits only)")
+        if sender and sender_id_problem(sender):
+            raise Refused("source", f"{sender!r} is not a sender ID Telesign accepts")
+
+    def receipt_state(self, message: Message) -> ReceiptState | None:
+        return statuses.receipt_state(message.status) if message.final else None
+
     def _create_outbound(self, to: str, text: str, sender: str | None, details: dict[str, Any],
-                         steps: list[Step], origin: str = "api") -> Message:
+                         steps: list[Step], origin: str = "api", reports: Any = None,
+                         aliases: tuple[str, ...] = ()) -> Message:
         ctx = self.ctx
         now = ctx.clock.now()
         message = ctx.store.add(Message(
             id=ctx.rng.hex_id(32), provider=self.name, direction="outbound", to=to, from_=sender,
             text=text, status=statuses.IN_PROGRESS.code,
             status_description=statuses.IN_PROGRESS.description, created_at=now, updated_at=now,
-            origin=origin, details=details,
+            origin=origin, details=details, reports=reports,
         ))
+        for alias in aliases:
+            ctx.store.alias(alias, message.id)
         details["planned_statuses"] = [step.status for step in steps]
         ctx.journal.record("message_created", self.name, message_id=message.id, to=to,
                            status=message.status)
@@ -209,6 +245,9 @@ class TelesignProvider(Provider):
         message.set_status(code, status.description, now, final=status.final)
         self.ctx.journal.record("status_change", self.name, message_id=message.id,
                                 status=code, description=status.description, final=status.final)
+        if message.reports is not None:  # another transport reports it (SMPP receipts)
+            message.reports(message)
+            return
         if message.details.get("auto_response"):
             return  # Telesign's own compliance reply: the customer gets no report of it
         if status.final or self.section["callbacks"]["intermediate"]:
@@ -247,7 +286,9 @@ class TelesignProvider(Provider):
                                 **{"from": mo.sender, "to": mo.to})
         url = section["mo_callback_urls"].get(mo.channel) or section["callback_url"]
         cause = f"inbound {mo.channel}"
-        if url:
+        if mo.channel == "sms" and section["inbound"]["transport"] == "smpp":
+            hand_to_outlet(self, "smpp", message, f"mo_{mo.channel}")
+        elif url:
             callbacks.send(self.ctx, kind=f"mo_{mo.channel}", url=url, payload=payload,
                            message_id=reference_id, cause=cause)
         else:

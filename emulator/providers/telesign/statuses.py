@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from emulator.providers.transport import ReceiptState, receipt
+
 
 @dataclass(frozen=True)
 class Status:
@@ -64,3 +66,28 @@ DELIVERED = STATUSES[200]
 
 def get(code: int) -> Status:
     return STATUSES[code]
+
+
+#: Telesign statuses as SMPP receipt ``stat`` (README "SMPP"): 200 DELIVRD; 221 EXPIRED; blocks
+#: and rejections by Telesign, the account or the subscriber REJECTD; 250 and 599 UNKNOWN; the
+#: other final (handset, carrier, gateway) failures UNDELIV; a status still in progress ENROUTE
+_REJECTED = frozenset({230, 231, 237, 238, 286, 500, 502, 508, 509, 510, 515})
+_UNKNOWN = frozenset({250, 599})
+
+
+def receipt_stat(code: int) -> str:
+    status = STATUSES[code]
+    if not status.final:
+        return "ENROUTE"
+    if code == 200:
+        return "DELIVRD"
+    if code == 221:
+        return "EXPIRED"
+    if code in _REJECTED:
+        return "REJECTD"
+    return "UNKNOWN" if code in _UNKNOWN else "UNDELIV"
+
+
+def receipt_state(code: int) -> ReceiptState:
+    """``err`` is the Telesign status code itself (``000`` when delivered)."""
+    return receipt(receipt_stat(code), "000" if code == 200 else f"{code:03d}")

@@ -66,8 +66,13 @@ def parse_form(body: bytes) -> dict[str, str]:
     return params
 
 
+def sender_id_problem(value: str) -> bool:
+    """Whether ``value`` is not a ``sender_id`` Telesign accepts."""
+    return not _SENDER_ID.match(value)
+
+
 @lru_cache(maxsize=4096)
-def _phone_number_problem(value: str) -> int | None:
+def phone_number_problem(value: str) -> int | None:
     """The error code for a bad ``phone_number``, or ``None``. Cached: a test suite sends to
     the same few numbers over and over, and parsing is the dearest check of a send."""
     if not value.isascii() or not value.isdigit():
@@ -116,7 +121,7 @@ def validate_send(params: dict[str, str]) -> SendRequest:
     checks = {
         "callback_url": _check_url,
         "account_lifecycle_event": lambda v: v in LIFECYCLE_EVENTS,
-        "sender_id": lambda v: bool(_SENDER_ID.match(v)),
+        "sender_id": lambda v: not sender_id_problem(v),
         "originating_ip": _is_ip,
         "external_id": lambda v: len(v) <= MAX_EXTERNAL_ID,
     }
@@ -133,7 +138,7 @@ def validate_send(params: dict[str, str]) -> SendRequest:
 
 
 def _check_phone_number_with(phone: str, problem: dict[str, str | None]) -> None:
-    code = _phone_number_problem(phone)
+    code = phone_number_problem(phone)
     if code is not None:
         raise TelesignError(code, **problem)
 

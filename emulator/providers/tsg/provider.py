@@ -13,7 +13,9 @@ Part ids are aliases of their message in the store, so ``GET /messages/{part id}
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -26,7 +28,8 @@ from emulator.core.rng import SeededRandom
 from emulator.core.scheduler import Job
 from emulator.core.store import Message
 from emulator.core.timefmt import iso_naive_micro
-from emulator.providers.base import Provider
+from emulator.providers.base import Provider, hand_to_outlet
+from emulator.providers.transport import ReceiptState, Refused, Submission, receipt
 from emulator.providers.tsg import (
     autoreply,
     errors,
@@ -36,12 +39,31 @@ from emulator.providers.tsg import (
     statuses,
     webhooks,
 )
-from emulator.providers.tsg.validation import NumberWebhook, SendRequest
+from emulator.providers.tsg.validation import NumberWebhook, SendRequest, wire_number
 from emulator.providers.tsg.webhook_kinds import kinds as tsg_webhook_kinds
 from emulator.providers.vocabulary import Vocabulary
 from emulator.providers.webhooks import WebhookKind
-from emulator.sms.encoding import Unencodable, choose
+from emulator.sms.encoding import Unencodable, choose, units
 from emulator.sms.segmentation import TABLES, Segmented, SegmentTable, TooManyParts, split
+
+#: ``to`` and ``from`` as ``POST /messages`` takes them (schemas/tsg/send-request)
+_NUMBER = re.compile(r"^[1-9][0-9]{1,14}$")
+_SENDER = re.compile(r"^([1-9][0-9]{1,14}|[A-Za-z0-9][A-Za-z0-9 ._&-]{0,10})$")
+
+
+def _sender(text: str) -> str:
+    return wire_number(text) if text.strip("+").isdigit() else text
+
+
+@dataclass(frozen=True)
+class WireParts:
+    """What a message from another transport brings: its part ids and UDH reference as the
+    ESME sent them, and the transport's hook for its status changes."""
+
+    ids: tuple[str, ...]
+    reference: int
+    reports: Callable[[Message], None] | None
+
 
 DEFAULT_API_KEY = "sms-emulator-tsg-key"
 DEFAULT_NUMBER = "15550555055"
@@ -133,16 +155,21 @@ class TsgProvider(Provider):
     # -- messages ---------------------------------------------------------------------------
     def _store(self, *, direction: str, sender: str, to: str, segmented: Segmented,
                registered_delivery: int, origin: str, scheduled_at: float | None = None,
-               expires_at: float | None = None, extra: dict[str, Any] | None = None) -> Message:
+               expires_at: float | None = None, extra: dict[str, Any] | None = None,
+               wire_parts: WireParts | None = None) -> Message:
         ctx = self.ctx
         now = ctx.clock.now()
         message_id = ctx.rng.uuid4()
         udh, parts = None, []
         if segmented.multipart:
-            udh = {"ref_num": ctx.rng.randint(0, 2**self.table.reference_bits - 1),
-                   "count": segmented.count}
-            parts = [{"id": ctx.rng.uuid4(), "seq_num": seq, "body": text}
-                     for seq, text in enumerate(segmented.parts, start=1)]
+            reference = (wire_parts.reference if wire_parts is not None
+                         else ctx.rng.randint(0, 2**self.table.reference_bits - 1))
+            udh = {"ref_num": reference, "count": segmented.count}
+            ids = (wire_parts.ids if wire_parts is not None
+                   else [ctx.rng.uuid4() for _ in segmented.parts])
+            parts = [{"id": part_id, "seq_num": seq, "body": text}
+                     for seq, (part_id, text) in enumerate(zip(ids, segmented.parts, strict=True),
+                                                           start=1)]
         details: dict[str, Any] = {
             "encoding": segmented.encoding,
             "registered_delivery": registered_delivery,
@@ -159,6 +186,7 @@ class TsgProvider(Provider):
             text=segmented.text, status=statuses.NEW,
             status_description=statuses.DESCRIPTIONS[statuses.NEW], created_at=now,
             updated_at=now, origin=origin, final=direction == "inbound", details=details,
+            reports=wire_parts.reports if wire_parts is not None else None,
         ))
         for part in parts:
             ctx.store.alias(part["id"], message.id)
@@ -180,15 +208,43 @@ class TsgProvider(Provider):
                                 "force_encoding": request.force_encoding})
                 for to in request.recipients]
 
+    def submit(self, submission: Submission) -> Message:
+        """A message from SMPP: numbers checked as ``POST /messages`` checks ``to`` and
+        ``from``; the parts are those the ESME sent (their ids those the SMPP answers gave),
+        and the receipts are the session's, so ``registered_delivery`` here is 0."""
+        self.check_addresses(submission.sender, submission.to)
+        to = wire_number(submission.to)
+        sender = _sender(submission.sender)
+        segmented = Segmented(submission.text, submission.encoding, submission.parts,
+                              units(submission.text, submission.encoding))
+        wire = WireParts(submission.part_ids, submission.reference, submission.reports)
+        return self._outbound(sender, to, segmented, 0, None, None, dict(submission.details),
+                              wire_parts=wire)
+
+    def check_addresses(self, sender: str, to: str) -> None:
+        if not _NUMBER.match(wire_number(to)):
+            raise Refused("destination", f"{to!r} is not a phone number (2 to 15 digits, "
+                          "E.164)")
+        if not _SENDER.match(_sender(sender)):
+            raise Refused("source", f"{sender!r} is not a number or sender ID TSG accepts")
+
+    def receipt_state(self, message: Message) -> ReceiptState | None:
+        if not message.final:
+            return None
+        return receipt(statuses.receipt_stat(message.status),
+                       statuses.error_code(message.status, self.section["delivery_error_codes"]))
+
     def _outbound(self, sender: str, to: str, segmented: Segmented, registered_delivery: int,
                   deliver_at: float | None, expires_at: float | None,
-                  extra: dict[str, Any], origin: str = "api") -> Message:
+                  extra: dict[str, Any], origin: str = "api",
+                  wire_parts: WireParts | None = None) -> Message:
         ctx = self.ctx
         steps = lifecycle.plan(to, ctx.config.section("lifecycle")["rules"])
         message = self._store(direction="outbound", sender=sender, to=to, segmented=segmented,
                               registered_delivery=registered_delivery, origin=origin,
                               scheduled_at=deliver_at, expires_at=expires_at,
-                              extra={**extra, "planned_statuses": [s.status for s in steps]})
+                              extra={**extra, "planned_statuses": [s.status for s in steps]},
+                              wire_parts=wire_parts)
         ctx.journal.record("message_created", self.name, message_id=message.id, to=to,
                            status=message.status, parts=segmented.count,
                            encoding=segmented.encoding)
@@ -253,6 +309,9 @@ class TsgProvider(Provider):
         if status == "delivered":
             message.details["delivered_at"] = iso_naive_micro(self.ctx.clock.now())
         self._set_status(message, status)
+        if message.reports is not None:  # another transport reports it (SMPP receipts)
+            message.reports(message)
+            return
         if statuses.wants_receipt(message.details["registered_delivery"], status):
             self._receipt(message, status)
 
@@ -300,6 +359,11 @@ class TsgProvider(Provider):
             if reply is not None:
                 created.append(reply)
 
+        number = self.section["numbers"].get(mo.to)
+        if number is not None and (number.get("webhook_type") == "smpp"
+                                   or not number["webhook_url"]):
+            hand_to_outlet(self, "smpp", message, "sms")  # TSG: a blank URL means SMPP
+            return created
         webhooks.send(self.ctx, kind="sms", did=mo.to,
                       payload=payloads.message_object(message, self.style),
                       message_id=message.id, on_response=answered, cause="inbound sms")

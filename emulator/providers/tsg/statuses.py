@@ -77,3 +77,16 @@ def wants_receipt(registered_delivery: int, status: str) -> bool:
     if registered_delivery == 3:
         return status in ERROR
     return False
+
+
+#: a delivery status as an SMPP receipt's ``stat`` (the fact sheet's table; ``failed`` and
+#: ``skipped`` are not SMPP 3.4 states and read UNDELIV)
+RECEIPT_STATS: dict[str, str] = {
+    "delivered": "DELIVRD", "expired": "EXPIRED", "deleted": "DELETED",
+    "undelivered": "UNDELIV", "accepted": "ACCEPTD", "unknown": "UNKNOWN",
+    "rejected": "REJECTD", "enroute": "ENROUTE", "failed": "UNDELIV", "skipped": "UNDELIV",
+}
+
+
+def receipt_stat(status: str) -> str:
+    return RECEIPT_STATS.get(status, "ENROUTE")  # new, sent
