@@ -248,3 +248,96 @@ async def test_telesign_mo_over_smpp_is_queued_until_a_bind(smpp, text):
     assert mo_text(pdus) == text
     if text == "STOP":  # the compliance reply is sent as over HTTP
         assert body["messages"][1]["details"]["action"] == "stop"
+
+
+async def test_an_error_answer_is_retried_by_the_smpp_policy_then_delivered(smpp):
+    esme = await smpp.bound("tsg")
+    answers = iter([0x14, None])  # ESME_RMSGQFUL, then ESME_ROK
+    esme.answer = lambda pdu: next(answers)
+    answer = await esme.submit(destination_addr="15551234567", short_message=b"hi",
+                               registered_delivery=1)
+    message_id = answer.message_id.decode()
+    await smpp.advance(3)
+    [delivery] = await smpp.deliveries(message_id=message_id)
+    assert delivery["state"] == "retrying"
+    assert delivery["attempts"][0]["status"] == 0x14
+    assert (delivery["policy"], delivery["max_attempts"]) == ("smpp", 5)
+    await smpp.advance(60)
+    [delivery] = await smpp.deliveries(message_id=message_id)
+    assert delivery["state"] == "delivered"
+    assert [a["status"] for a in delivery["attempts"]] == [0x14, 0]
+    receipts = [receipt_of(await esme.next_delivered()) for _ in range(2)]
+    assert {r["id"] for r in receipts} == {message_id}
+    lines = [e for e in smpp.ctx.journal.entries() if e.kind == "webhook_attempt"]
+    from emulator.core.logline import text as line_of
+
+    assert "send to smpp://tsg -> deliver_sm_resp ESME_RMSGQFUL in" in line_of(lines[0])
+
+
+async def test_no_deliver_sm_resp_within_the_timeout_is_a_failed_attempt(smpp):
+    await smpp.patch_config({"smpp": {"response_timeout_seconds": 0.2,
+                                      "retry": {"attempts": 2, "delay_seconds": 30}}})
+    receiver = Esme(smpp.server.app[SMPP].port)
+    await receiver.bind("tsg", "emulator", "receiver")  # and never reads, for now
+    sender = await smpp.bound("tsg", "transmitter")
+    answer = await sender.submit(destination_addr="15551234567", short_message=b"hi",
+                                 registered_delivery=1)
+    message_id = answer.message_id.decode()
+    await smpp.advance(3)
+    [delivery] = await smpp.deliveries(message_id=message_id)
+    assert delivery["state"] == "retrying"
+    assert delivery["attempts"][0]["error"].startswith(
+        "timeout: no deliver_sm_resp within 0.2 s")
+    receiver.start_reading()  # it answers the first, late, and then the retry
+    await smpp.advance(30)
+    [delivery] = await smpp.deliveries(message_id=message_id)
+    assert (delivery["state"], [a["status"] for a in delivery["attempts"]]) == (
+        "delivered", [None, 0])
+    late = [e for e in smpp.ctx.journal.entries() if e.kind == "smpp_pdu"
+            and "answers no request outstanding" in (e.detail.get("reason") or "")]
+    assert late
+    await receiver.close()
+
+
+async def test_the_window_bounds_deliver_sm_waiting_for_their_answers(smpp):
+    import asyncio
+
+    await smpp.patch_config({"smpp": {"window": 2}})
+    for n in range(5):  # held: nobody is bound
+        await inbound(smpp, provider="tsg", **{"from": f"1555765432{n}"}, to="15550555055",
+                      text=f"message {n}")
+    sent = asyncio.Event()
+
+    def count(entry) -> None:
+        outgoing = [e for e in smpp.ctx.journal.entries() if e.kind == "smpp_pdu"
+                    and e.detail["command"] == "deliver_sm"]
+        if len(outgoing) >= 2:
+            sent.set()
+
+    unsubscribe = smpp.ctx.journal.subscribe(count)
+    receiver = Esme(smpp.server.app[SMPP].port)
+    await receiver.bind("tsg", "emulator", "receiver")  # all five fall due; it reads nothing
+    await asyncio.wait_for(sent.wait(), 10)
+    unsubscribe()
+    body = (await smpp.control("GET", "/smpp/sessions"))[1]
+    assert [s["outstanding"] for s in body["sessions"]] == [2]
+    outgoing = [e for e in smpp.ctx.journal.entries()
+                if e.kind == "smpp_pdu" and e.detail["command"] == "deliver_sm"]
+    assert len(outgoing) == 2
+    receiver.start_reading()
+    texts = sorted([mo_text([await receiver.next_delivered()]) for _ in range(5)])
+    assert texts == [f"message {n}" for n in range(5)]
+    await smpp.ctx.scheduler.settle()
+    assert {d["state"] for d in await smpp.deliveries(provider="tsg")} == {"delivered"}
+    await receiver.close()
+
+
+async def test_smpp_messages_are_in_the_conversations_the_inbox_reads(smpp):
+    esme = await smpp.bound("tsg")
+    answer = await esme.submit(destination_addr="15551234567", source_addr="15550555055",
+                               short_message=b"from the SMPP side")
+    status, body = await smpp.control("GET", "/conversations", params={"provider": "tsg"})
+    assert status == 200
+    [conversation] = body["conversations"]
+    assert conversation["last"]["id"] == answer.message_id.decode()
+    assert conversation["last"]["details"]["via"] == "smpp"

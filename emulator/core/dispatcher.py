@@ -460,7 +460,7 @@ class Dispatcher:
         self.journal.record("webhook_attempt", delivery.provider, delivery=delivery.id,
                             webhook=delivery.kind, attempt=attempt.to_json(),
                             max_attempts=delivery.policy.max_attempts, state=delivery.state,
-                            message_id=delivery.message_id)
+                            message_id=delivery.message_id, answer=attempt.status_text)
         if delivery.state == "exhausted":
             self.journal.record("webhook_exhausted", delivery.provider, delivery=delivery.id,
                                 webhook=delivery.kind, url=delivery.url, reason=delivery.reason)

@@ -147,7 +147,9 @@ def _webhook_attempt(d: dict[str, Any], colour: bool) -> str:
     if status is None:
         answer = _paint(str(error), _RED, colour)
     else:  # a status with an error: the answer did not end, or was a redirect not followed
-        answer = _paint(str(status), _status_colour(status), colour) + (
+        said = d.get("answer")  # another transport's words for its status (SMPP: 0 is ok)
+        shade = _status_colour(status) if said is None else _GREEN if status == 0 else _RED
+        answer = _paint(said or str(status), shade, colour) + (
             f" ({_paint(error, _RED, colour)})" if error else "")
     queued = attempt.get("queued_ms") or 0.0
     waited = f" after {queued:.1f}ms queued" if queued >= 1 else ""
