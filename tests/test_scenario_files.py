@@ -146,7 +146,8 @@ def test_matchers(expected, actual, ok: bool) -> None:
 # -- names checked against what the emulator has ------------------------------------------------
 
 NAMES_HEADER = "name: names\nvars: {prov: tsgg}\nsteps:\n"
-KINDS = "delivery_report, mo_sms, mo_email, mo_mms, mo_rcs, mo_viber, mo_whatsapp, sms, sms_dlr"
+KINDS = ("delivery_report, mo_sms, mo_email, mo_mms, mo_rcs, mo_viber, mo_whatsapp, smpp_receipt, "
+         "smpp_mo, sms, sms_dlr")
 CHANNELS = "sms, mms, rcs, viber, whatsapp, email"
 
 #: (a step on one line, the text the problem points at, its field, its message): each would
@@ -175,7 +176,8 @@ UNKNOWN_NAMES = [
      "sms_dlr"),
     ("expect_delivery: {provider: tsg, kind: sms_dl, state: exhausted}", "sms_dl",
      "expect_delivery.kind",
-     "tsg has no webhook kind 'sms_dl' (did you mean 'sms_dlr'?); its kinds are: sms, sms_dlr"),
+     "tsg has no webhook kind 'sms_dl' (did you mean 'sms_dlr'?); its kinds are: sms, sms_dlr, "
+     "smpp_receipt, smpp_mo"),
     ("expect_delivery: {state: deliverd}", "deliverd", "expect_delivery.state",
      "unknown delivery state 'deliverd' (did you mean 'delivered'?); states are: pending, "
      "retrying, delivered, exhausted"),
@@ -214,7 +216,7 @@ UNKNOWN_NAMES = [
      "channel, from, to, text, encoding"),
     ("expect_message: {tx: hi}", "tx", "expect_message.tx",
      "unknown field 'tx' (did you mean 'text'?); expect_message takes: provider, direction, "
-     "origin, channel, to, from, text, status, count, within, since"),
+     "origin, channel, to, from, via, text, status, count, within, since"),
     ("expect_no_message: {too: '1'}", "too", "expect_no_message.too",
      "unknown field 'too' (did you mean 'to'?)"),
     ("expect_api_call: {mathc: {a: 1}}", "mathc", "expect_api_call.mathc",
@@ -306,7 +308,7 @@ steps:
     assert main(["validate", str(path)]) == 1
     assert capsys.readouterr().out.splitlines() == [
         f"{path}:3:44: steps.0.expect_delivery.kind: tsg has no webhook kind 'sms_dlrr' (did "
-        "you mean 'sms_dlr'?); its kinds are: sms, sms_dlr",
+        "you mean 'sms_dlr'?); its kinds are: sms, sms_dlr, smpp_receipt, smpp_mo",
         f"{path}:4:20: steps.1.request.url: ${{nowhere}} is not defined before this step (vars,"
         " emulator, sut or an earlier capture)",
         f"{path}:5:14: steps.2.advance: 'soon' is not a duration such as 10, '10s', '5m', '2h' "

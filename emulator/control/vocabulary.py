@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from emulator.providers.base import Provider
+from emulator.providers.base import Provider, vocabulary_of
 
 
 def build_route(prefix: str, providers: dict[str, Provider]) -> web.AbstractRouteDef:
     document = {"providers": {}}
     for name, provider in sorted(providers.items()):
-        vocabulary = provider.vocabulary()
+        vocabulary = vocabulary_of(type(provider))
         document["providers"][name] = {
             "channels": list(vocabulary.channels),
             "statuses": list(vocabulary.statuses),

@@ -14,6 +14,7 @@ control API and the log lines read it; the wire answer is not touched.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar, TypeVar
@@ -22,7 +23,12 @@ from aiohttp import web
 
 from emulator.core.context import Context
 from emulator.core.store import Message
-from emulator.providers.transport import ReceiptState, Refused, Submission
+from emulator.providers.transport import (
+    TRANSPORT_WEBHOOK_KINDS,
+    ReceiptState,
+    Refused,
+    Submission,
+)
 from emulator.providers.vocabulary import Vocabulary
 from emulator.providers.webhooks import WebhookKind
 
@@ -160,3 +166,12 @@ def hand_to_outlet(provider: Provider, transport: str, message: Message, webhook
         provider.ctx.journal.record("webhook_skipped", provider.name, message_id=message.id,
                                     webhook=webhook, cause=f"inbound {message.channel}",
                                     reason=result)
+
+
+def vocabulary_of(cls: type[Provider]) -> Vocabulary:
+    """The provider's names, with the webhook kinds of the transports it takes messages from."""
+    vocabulary = cls.vocabulary()
+    if not takes_submissions(cls):
+        return vocabulary
+    return dataclasses.replace(
+        vocabulary, webhook_kinds=(*vocabulary.webhook_kinds, *TRANSPORT_WEBHOOK_KINDS))

@@ -24,6 +24,12 @@ from typing import Any, Protocol
 from emulator.core.dispatcher import Delivery
 from emulator.core.store import Message
 
+#: the webhook kinds of deliveries over SMPP (receipts and MO as deliver_sm), which every
+#: provider taking submissions has besides its own
+TRANSPORT_WEBHOOK_KINDS: tuple[str, ...] = ("smpp_receipt", "smpp_mo")
+#: how a message came in: a provider's HTTP API (no ``details.via``) or another transport
+TRANSPORTS: tuple[str, ...] = ("http", "smpp")
+
 
 class Refused(ValueError):
     """A submission the provider will not take: ``field`` is ``destination``, ``source`` or

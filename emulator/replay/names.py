@@ -28,6 +28,8 @@ from aiohttp import hdrs
 from emulator.core.dispatcher import DELIVERY_STATES
 from emulator.core.store import DIRECTIONS, ORIGINS
 from emulator.providers import discover
+from emulator.providers.base import vocabulary_of
+from emulator.providers.transport import TRANSPORTS
 from emulator.providers.vocabulary import Vocabulary
 from emulator.replay import values
 
@@ -60,7 +62,7 @@ class Known:
 
 @cache
 def known() -> Known:
-    return Known({cls.name: cls.vocabulary() for cls in discover()})
+    return Known({cls.name: vocabulary_of(cls) for cls in discover()})
 
 
 def _same(value: Any, allowed: Sequence[Any]) -> bool:
@@ -191,6 +193,7 @@ def _delivery(step: _Step) -> None:
 def _message(step: _Step) -> None:
     ok, provider = step.provider()
     step.name(("direction",), "direction", DIRECTIONS, plural="directions")
+    step.name(("via",), "transport", TRANSPORTS, plural="transports")
     step.name(("origin",), "origin", ORIGINS, plural="origins")
     if ok:
         step.scoped("channel", "channels", "channel", "channels", provider)

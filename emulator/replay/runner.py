@@ -416,6 +416,8 @@ class Runner:
                     continue
                 if spec.get("channel") and message["channel"] != spec["channel"]:
                     continue
+                if spec.get("via") and message["details"].get("via", "http") != spec["via"]:
+                    continue
                 problems = []
                 if "text" in spec:
                     problems += values.mismatches(spec["text"], message["text"], "text")
@@ -435,7 +437,7 @@ class Runner:
     async def _expect_message(self, spec: dict[str, Any]) -> Any:
         matching = self._messages(spec)
         expected = self._describe("a message", spec, (
-            "provider", "direction", "origin", "channel", "to", "from", "text", "status",
+            "provider", "direction", "origin", "channel", "via", "to", "from", "text", "status",
             "count"))
 
         async def check():
@@ -449,7 +451,8 @@ class Runner:
     async def _expect_no_message(self, spec: dict[str, Any]) -> Any:
         matching = self._messages(spec)
         expected = self._describe("no message", spec, (
-            "provider", "direction", "origin", "channel", "to", "from", "text", "status"))
+            "provider", "direction", "origin", "channel", "via", "to", "from", "text",
+            "status"))
 
         async def check():
             found, near = await matching()
