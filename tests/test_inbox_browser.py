@@ -309,3 +309,51 @@ async def test_with_a_control_token_the_page_asks_once_and_keeps_it_for_the_tab(
         other.expected.append("the server responded with a status of 401")
         await other.page.goto(other.url + "/")
         await expect(other.page.get_by_role("dialog", name="Control token")).to_be_visible()
+
+
+async def test_smpp_traffic_shows_in_the_inbox_and_a_reply_reaches_the_session(
+        browser, emulator_with) -> None:
+    from emulator.app import SMPP
+    from tests.smpp_support import Esme
+
+    emu = await emulator_with(smpp_port=0)
+    esme = Esme(emu.server.app[SMPP].port)
+    await esme.bind("tsg")
+    esme.start_reading()
+    try:
+        async with inbox_on(browser, emu) as inbox:
+            page = await inbox.open()
+            answer = await esme.submit(destination_addr=USER, source_addr="15550555055",
+                                       short_message=b"Parcel 77 is out for delivery",
+                                       registered_delivery=1)
+            assert answer.status == 0
+            await inbox.thread(USER).click()
+            bubble = inbox.bubble("Parcel 77")
+            await expect(bubble.locator(".tags")).to_contain_text("via SMPP (tsg, S0001)")
+            await page.get_by_role("button", name="+10 s").click()
+            await expect(bubble.locator(".status")).to_contain_text("delivered")
+            receipt = await esme.next_delivered()
+            assert b"stat:DELIVRD" in receipt.short_message
+
+            await bubble.get_by_role("button", name="Webhooks").click()
+            detail = page.locator("#delivery-detail")
+            await expect(detail.locator(".facts")).to_contain_text("smpp_receipt")
+            await expect(detail.locator(".facts")).to_contain_text("smpp://tsg")
+            await expect(detail.locator(".attempts .outcome")).to_have_text(
+                "deliver_sm_resp ESME_ROK")
+            await expect(detail.locator(".attempts tbody tr.failed")).to_have_count(0)
+
+            # the end user answers from the composer: it reaches the session as deliver_sm
+            await page.get_by_role("button", name="New conversation").click()
+            composer = page.locator("#composer")
+            await composer.get_by_label("Provider").select_option("tsg")
+            await composer.get_by_label("From").fill(USER)
+            await composer.get_by_label("To").fill("15550555055")
+            await composer.get_by_label("Message").fill("Is it here yet?")
+            await composer.get_by_role("button", name="Send").click()
+            mo = await esme.next_delivered()
+            assert (mo.esm_class, mo.short_message) == (0, b"Is it here yet?")
+            await expect(inbox.bubble("Is it here yet?")).to_be_visible()
+            await screenshot(page, "story-7-smpp")
+    finally:
+        await esme.close()

@@ -341,3 +341,33 @@ async def test_smpp_messages_are_in_the_conversations_the_inbox_reads(smpp):
     [conversation] = body["conversations"]
     assert conversation["last"]["id"] == answer.message_id.decode()
     assert conversation["last"]["details"]["via"] == "smpp"
+
+
+async def test_sar_parts_and_a_repeated_part_make_one_message(smpp):
+    esme = await smpp.bound("telesign")
+    parts = [b"first half, ", b"FIRST HALF, ", b"second half"]
+    sequences = [1, 1, 2]
+    ids = []
+    for part, sequence in zip(parts, sequences, strict=True):
+        answer = await esme.submit(destination_addr="15551234567", short_message=part,
+                                   sar_msg_ref_num=300, sar_total_segments=2,
+                                   sar_segment_seqnum=sequence)
+        assert answer.status == 0
+        ids.append(answer.message_id.decode())
+    _, listing = await smpp.control("GET", "/messages", params={"provider": "telesign"})
+    [message] = listing["messages"]
+    assert message["text"] == "FIRST HALF, second half"
+    assert message["details"]["smpp"]["concatenation"] == "sar"
+    assert message["details"]["smpp"]["part_ids"] == ids[1:]
+    replaced = [e for e in smpp.ctx.journal.entries() if e.kind == "smpp_part_replaced"]
+    assert [(e.detail["reference"], e.detail["sequence"]) for e in replaced] == [(300, 1)]
+
+
+async def test_a_long_message_payload_is_one_message(smpp):
+    esme = await smpp.bound("tsg")
+    text = "é" * 300  # Latin-1, beyond the 254 octets short_message holds
+    answer = await esme.submit(destination_addr="15551234567", short_message=b"",
+                               message_payload=text.encode("latin-1"), data_coding=3)
+    assert answer.status == 0
+    message = await smpp.message(answer.message_id.decode())
+    assert message["text"] == text and message["details"]["encoding"] == 3

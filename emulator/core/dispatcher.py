@@ -176,6 +176,7 @@ class Attempt:
                               else iso_micro_z(self.next_retry_at)),
             "response_body": self.response_body,
             "response_truncated": self.response_truncated,
+            "answer": self.status_text,
         }
 
 
@@ -460,7 +461,7 @@ class Dispatcher:
         self.journal.record("webhook_attempt", delivery.provider, delivery=delivery.id,
                             webhook=delivery.kind, attempt=attempt.to_json(),
                             max_attempts=delivery.policy.max_attempts, state=delivery.state,
-                            message_id=delivery.message_id, answer=attempt.status_text)
+                            message_id=delivery.message_id)
         if delivery.state == "exhausted":
             self.journal.record("webhook_exhausted", delivery.provider, delivery=delivery.id,
                                 webhook=delivery.kind, url=delivery.url, reason=delivery.reason)

@@ -147,7 +147,7 @@ def _webhook_attempt(d: dict[str, Any], colour: bool) -> str:
     if status is None:
         answer = _paint(str(error), _RED, colour)
     else:  # a status with an error: the answer did not end, or was a redirect not followed
-        said = d.get("answer")  # another transport's words for its status (SMPP: 0 is ok)
+        said = attempt.get("answer")  # another transport's words for its status (SMPP: 0 is ok)
         shade = _status_colour(status) if said is None else _GREEN if status == 0 else _RED
         answer = _paint(said or str(status), shade, colour) + (
             f" ({_paint(error, _RED, colour)})" if error else "")

@@ -191,11 +191,18 @@ class SmppServer:
         part_id = provider.new_message_id() if fragment.concat is not None else None
         now = self.ctx.clock.now()
         self._expire_parts(now)
+        replaced = self.reassembly.replaced
         try:
             assembled = self.reassembly.add(session.account.system_id, source, destination,
                                             fragment, part_id, now)
         except text.TextError as exc:
             return _STATUS[exc.status], None, f"{exc.field}: {exc}"
+        if self.reassembly.replaced != replaced and fragment.concat is not None:
+            self.ctx.journal.record(
+                "smpp_part_replaced", session.provider, session=session.id,
+                reference=fragment.concat.reference, sequence=fragment.concat.sequence,
+                part_id=part_id, reason="a part with this sequence number had come already; "
+                                        "the later one replaces it")
         if assembled is None:
             return 0, part_id, None  # the message is stored when its last part comes
         registered = int(pdu.registered_delivery or 0)

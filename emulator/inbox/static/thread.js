@@ -163,6 +163,9 @@ export class ThreadView {
     const details = message.details || {};
     const tags = [h("span", { class: "tag" }, message.channel)];
     if (details.message_type) tags.push(h("span", { class: "tag" }, details.message_type));
+    if (details.via === "smpp" && details.smpp) {
+      tags.push(h("span", { class: "tag" }, `via SMPP (${details.smpp.system_id}, ${details.smpp.session})`));
+    }
     if (details.encoding !== undefined && details.encoding !== null) {
       tags.push(h("span", { class: "tag" }, `encoding ${details.encoding} (${ENCODINGS[details.encoding] || "?"})`));
     }

@@ -9,9 +9,16 @@ const PAGE = 50;
 
 function attemptOutcome(attempt) {
   if (attempt.status !== null && attempt.status !== undefined) {
-    return attempt.error ? `HTTP ${attempt.status} (${attempt.error})` : `HTTP ${attempt.status}`;
+    const said = attempt.answer || `HTTP ${attempt.status}`; // answer: SMPP's deliver_sm_resp
+    return attempt.error ? `${said} (${attempt.error})` : said;
   }
   return attempt.error || "no answer";
+}
+
+// an SMPP delivery (smpp://) succeeds with command_status 0, a webhook with HTTP 200
+function attemptFailed(attempt) {
+  const ok = attempt.url.startsWith("smpp://") ? 0 : 200;
+  return Boolean(attempt.error) || (attempt.status !== ok && attempt.status !== null);
 }
 
 function ms(value) {
@@ -94,7 +101,7 @@ export class WebhookView {
       ["Next attempt", delivery.next_attempt_at ? fullTime(delivery.next_attempt_at) : "–"],
     ];
     if (delivery.redeliveries) facts.push(["Redelivered", `${delivery.redeliveries} time${delivery.redeliveries === 1 ? "" : "s"}`]);
-    const attempts = delivery.attempts.map((attempt) => h("tr", { class: attempt.error || (attempt.status !== 200 && attempt.status !== null) ? "failed" : "" },
+    const attempts = delivery.attempts.map((attempt) => h("tr", { class: attemptFailed(attempt) ? "failed" : "" },
       h("td", {}, attempt.sequence ? `${attempt.sequence}.${attempt.number}` : String(attempt.number)),
       h("td", {}, h("time", { datetime: attempt.at }, fullTime(attempt.at))),
       h("td", { class: "wrap" }, attempt.url),
