@@ -371,3 +371,12 @@ async def test_a_long_message_payload_is_one_message(smpp):
     assert answer.status == 0
     message = await smpp.message(answer.message_id.decode())
     assert message["text"] == text and message["details"]["encoding"] == 3
+
+
+async def test_ascii_text_with_a_character_gsm_lacks_is_stored_in_an_encoding_that_has_it(smpp):
+    esme = await smpp.bound("tsg")
+    answer = await esme.submit(destination_addr="15551234567", short_message=b"a `quote`",
+                               data_coding=1)
+    assert answer.status == 0
+    message = await smpp.message(answer.message_id.decode())
+    assert message["text"] == "a `quote`" and message["details"]["encoding"] == 3

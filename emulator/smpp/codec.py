@@ -119,8 +119,7 @@ def decode(raw: bytes) -> Any:
         raise PduError(header, STATUS["ESME_RINVCMDLEN"],
                        f"{header.command} body does not parse: {exc}") from None
     missing = [name for name in getattr(pdu, "params_order", ())
-               if not pdu.field_is_optional(name) and name != "sm_length"
-               and getattr(pdu, name, None) is None]
+               if not pdu.field_is_optional(name) and getattr(pdu, name, None) is None]
     if missing:
         raise PduError(header, STATUS["ESME_RINVCMDLEN"],
                        f"{header.command} body ends before {missing[0]}")

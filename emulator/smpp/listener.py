@@ -43,6 +43,7 @@ from emulator.providers.transport import Refused, Submission
 from emulator.smpp import accounts, codec, receipts, text
 from emulator.smpp.accounts import Account
 from emulator.smpp.session import Session, SessionClosed
+from emulator.sms.encoding import SUPPORTED, choose
 
 SCHEME = "smpp"
 #: ``15005559`` + a command_status in decimal: the submit is answered with that status
@@ -214,7 +215,9 @@ class SmppServer:
             "part_ids": list(part_ids)}}
         submission = Submission(
             sender=source, to=destination.removeprefix("+"), text=assembled.text,
-            encoding=assembled.data_coding if assembled.data_coding in (0, 3, 8) else 0,
+            # IA5 (1) is not an SMS alphabet of the providers: the one its text fits
+            encoding=(assembled.data_coding if assembled.data_coding in SUPPORTED
+                      else choose(assembled.text)),
             parts=assembled.parts, part_ids=part_ids,
             reference=assembled.concat.reference if assembled.concat else 0, details=details,
             reports=self._reporter(session.account, registered, source, destination,
