@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha1(open('pyproject.toml','rb').read()).hexdigest()[:12])")
 ARGS ?=
 
-.PHONY: run test lint bench bench-inbox soak clean
+.PHONY: run test lint bench bench-inbox bench-smpp soak clean
 
 # Some machines set PYTHONDONTWRITEBYTECODE, so every process (each test worker and each
 # `sms-emulator` subprocess a test starts) would compile aiohttp, jsonschema, Hypothesis...
@@ -41,6 +41,10 @@ bench: $(STAMP)
 # the inbox page in headless Chromium (Playwright, an installed browser, see README)
 bench-inbox: $(STAMP)
 	$(BIN)/python bench/inbox_bench.py $(ARGS)
+
+# submit_sm over one bound SMPP session against POST /v1/messaging, in one emulator
+bench-smpp: $(STAMP)
+	$(BIN)/python bench/smpp_bench.py $(ARGS)
 
 # bounded (--messages, --max-seconds) and loopback only; a million messages by default
 soak: $(STAMP)
