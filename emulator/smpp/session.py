@@ -262,7 +262,8 @@ class Session(asyncio.Protocol):
             return
         data = codec.encode(command, sequence, status, **fields)
         self.pdus_out += 1
-        self.server.journal_pdu(self, "out", codec.read_header(data), reason=reason,
+        header = codec.Header(len(data), codec.COMMAND_IDS[command], status, sequence)
+        self.server.journal_pdu(self, "out", header, reason=reason,
                                 fields=self.server.summary(command, fields))
         self.transport.write(data)
 
