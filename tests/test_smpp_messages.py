@@ -196,6 +196,14 @@ async def inbound(emu, **document) -> dict:
     return body
 
 
+async def mo_pdus(esme: Esme) -> list:
+    """The deliver_sm of one MO message: one, or every part its UDH counts."""
+    pdus = [await esme.next_delivered()]
+    while pdus[-1].esm_class & 0x40 and len(pdus) < pdus[-1].short_message[4]:
+        pdus.append(await esme.next_delivered())
+    return pdus
+
+
 def mo_text(pdus) -> str:
     from emulator.smpp import text
 
@@ -215,9 +223,7 @@ async def test_tsg_mo_to_a_number_without_webhook_url_comes_over_smpp(smpp, text
     body = await inbound(smpp, provider="tsg", **{"from": "15557654321"}, to="15550555055",
                          text=text)
     message_id = body["messages"][0]["id"]
-    pdus = [await esme.next_delivered()]
-    while pdus[-1].esm_class & 0x40 and len(pdus) < pdus[-1].short_message[4]:
-        pdus.append(await esme.next_delivered())
+    pdus = await mo_pdus(esme)
     assert mo_text(pdus) == text
     assert (pdus[0].source_addr, pdus[0].destination_addr) == (b"15557654321", b"15550555055")
     await smpp.ctx.scheduler.settle()
@@ -242,9 +248,7 @@ async def test_telesign_mo_over_smpp_is_queued_until_a_bind(smpp, text):
     [held] = await smpp.deliveries(message_id=message_id)
     assert held["state"] == "pending" and "waiting for a receiver" in held["reason"]
     esme = await smpp.bound("telesign", "receiver")
-    pdus = [await esme.next_delivered()]
-    while pdus[-1].esm_class & 0x40 and len(pdus) < pdus[-1].short_message[4]:
-        pdus.append(await esme.next_delivered())
+    pdus = await mo_pdus(esme)
     assert mo_text(pdus) == text
     if text == "STOP":  # the compliance reply is sent as over HTTP
         assert body["messages"][1]["details"]["action"] == "stop"
@@ -380,3 +384,28 @@ async def test_ascii_text_with_a_character_gsm_lacks_is_stored_in_an_encoding_th
     assert answer.status == 0
     message = await smpp.message(answer.message_id.decode())
     assert message["text"] == "a `quote`" and message["details"]["encoding"] == 3
+
+
+async def test_ucs2_text_is_decoded(smpp):
+    esme = await smpp.bound("telesign")
+    text = "Код 1234 😀"
+    answer = await esme.submit(destination_addr="15551234567",
+                               short_message=text.encode("utf-16-be"), data_coding=8)
+    assert answer.status == 0
+    message = await smpp.message(answer.message_id.decode())
+    assert message["text"] == text
+    assert message["details"]["smpp"]["data_coding"] == 8
+
+
+async def test_a_lifecycle_rule_decides_the_receipt(smpp):
+    await smpp.patch_config({"lifecycle": {"rules": [
+        {"to": "1555000*", "provider": "tsg", "steps": [{"status": "expired", "after": 30}]}]}})
+    esme = await smpp.bound("tsg")
+    answer = await esme.submit(destination_addr="15550001234", short_message=b"hi",
+                               registered_delivery=1)
+    await smpp.advance(29)
+    assert esme.delivered.empty()
+    await smpp.advance(1)
+    fields = receipt_of(await esme.next_delivered())
+    assert (fields["id"], fields["stat"], fields["err"]) == (
+        answer.message_id.decode(), "EXPIRED", "062")

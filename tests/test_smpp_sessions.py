@@ -69,3 +69,30 @@ async def test_a_second_bind_on_the_same_connection_is_already_bound(smpp):
     answer = await esme.call(esme.client.read_pdu)
     assert (answer.command, answer.status, answer.sequence) == (
         "bind_transmitter_resp", 0x05, second.sequence)  # ESME_RALYBND
+
+
+async def test_the_accounts_are_in_the_configuration_document(smpp):
+    status, config = await smpp.control("GET", "/config")
+    assert status == 200
+    assert config["smpp"]["accounts"] == [
+        {"system_id": "telesign", "password": "emulator", "provider": "telesign"},
+        {"system_id": "tsg", "password": "emulator", "provider": "tsg"}]
+    await smpp.patch_config({"smpp": {"accounts": [
+        {"system_id": "shop", "password": "s3cret", "provider": "telesign"}]}})
+    esme = smpp.esme()
+    assert (await esme.bind("shop", "s3cret")).status == 0
+    assert (await sessions(smpp))["sessions"][0]["provider"] == "telesign"
+    status, refused = await smpp.control("PATCH", "/config", json={"smpp": {"accounts": [
+        {"system_id": "x", "password": "y", "provider": "nobody"}]}})
+    assert status == 400 and "smpp.accounts.0.provider" in refused["error"]
+
+
+async def test_unbind_is_answered_and_the_session_ends(smpp):
+    esme = smpp.esme()
+    await esme.bind("telesign")
+    answer = await esme.call(esme.client.unbind)
+    assert (answer.command, answer.status) == ("unbind_resp", 0)
+    reasons = [e.detail["reason"] for e in smpp.ctx.journal.entries()
+               if e.kind == "smpp_session_closed"]
+    assert reasons == ["unbound by the ESME"]
+    assert (await sessions(smpp))["sessions"] == []
