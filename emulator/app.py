@@ -218,7 +218,7 @@ def build_app(settings: Settings | None = None,
     smpp = SmppServer(ctx, providers)
 
     def reset() -> None:
-        smpp.reassembly.clear()
+        smpp.reset()
         ctx.scheduler.clear()
         ctx.dispatcher.clear()
         ctx.store.clear()

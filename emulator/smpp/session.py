@@ -1,8 +1,9 @@
 """One SMPP connection: framing, the bind state machine, answers, and the emulator's own
 requests (deliver_sm) with their window.
 
-What the session does itself (the :class:`~emulator.smpp.listener.SmppServer` does the rest:
-accounts, messages, receipts):
+What the session does itself (the :class:`~emulator.smpp.listener.SmppServer` and its
+:mod:`~emulator.smpp.intake` and :mod:`~emulator.smpp.outlet` do the rest: accounts, messages,
+receipts):
 
 - **Framing.** PDUs are cut from the byte stream by ``command_length``. A length no PDU can have
   (below 16, above the codec's maximum: garbage, a 4 GB length) gets ``generic_nack``
@@ -205,11 +206,11 @@ class Session(asyncio.Protocol):
             self._answer(command, header.sequence, _STATUS["ESME_RINVBNDSTS"],
                          reason=f"bound as {self.bind}")
         elif command == "submit_sm":
-            status, message_id, reason = self.server.submit(self, pdu)
+            status, message_id, reason = self.server.intake.submit(self, pdu)
             self._send("submit_sm_resp", header.sequence, status, reason=reason,
                        message_id=message_id or "")
         elif command == "query_sm":
-            status, fields, reason = self.server.query(self, pdu)
+            status, fields, reason = self.server.intake.query(self, pdu)
             self._send("query_sm_resp", header.sequence, status, reason=reason, **fields)
         else:  # deliver_sm from an ESME, cancel_sm, replace_sm, submit_multi, data_sm, ...
             self.server.journal_pdu(self, "in", header, reason=f"{command} is not emulated")
