@@ -144,3 +144,60 @@ async def test_a_client_that_never_reads_is_cut_off(smpp):
     assert any(reason.startswith("the ESME read nothing for 0.3 s")
                for reason in closed_reasons(smpp)), closed_reasons(smpp)
     await still_works(smpp)
+
+
+async def test_hundreds_of_mangled_pdus_never_stop_a_bound_session(smpp):
+    """Valid PDUs of every command, cut short, bit-flipped or with random bodies, on one bound
+    session (seeded, so a failure repeats): each gets an answer or nothing, never an internal
+    error, and the session still answers enquire_link after each batch."""
+    import random
+
+    import smpplib.smpp
+
+    rng = random.Random(12)
+    templates = [smpplib.smpp.make_pdu(name, sequence=1, **fields).generate() for name, fields in [
+        ("submit_sm", {"source_addr": "15550001111", "destination_addr": "15551234567",
+                       "short_message": b"hello", "registered_delivery": 1}),
+        ("submit_sm", {"source_addr": "1555", "destination_addr": "15551234567",
+                       "esm_class": 0x40, "short_message": b"\x05\x00\x03\x07\x02\x01part"}),
+        ("query_sm", {"message_id": "abc", "source_addr": "1555"}),
+        ("deliver_sm_resp", {}), ("enquire_link", {}), ("generic_nack", {}),
+        ("bind_transmitter", {"system_id": "tsg", "password": "emulator"}),
+        ("data_sm", {"source_addr": "1", "destination_addr": "2"}),
+    ]]
+    reader, writer = await connect(smpp.port)
+    writer.write(BIND_TRX)
+    assert (await read_pdu(reader))[:2] == (0x80000009, 0)
+
+    def mangled(sequence: int) -> bytes:
+        raw = bytearray(rng.choice(templates))
+        raw[12:16] = sequence.to_bytes(4, "big")
+        how = rng.randrange(4)
+        if how == 0:  # flip bytes of the body
+            for _ in range(rng.randint(1, 4)):
+                if len(raw) > 16:
+                    raw[rng.randrange(16, len(raw))] ^= 1 << rng.randrange(8)
+        elif how == 1:  # cut the body short (the length says so)
+            raw = raw[:rng.randint(16, len(raw))]
+        elif how == 2:  # a random body
+            raw = raw[:16] + bytearray(rng.randbytes(rng.randint(0, 300)))
+        else:  # a random command id, any body
+            raw[4:8] = rng.choice([rng.randrange(2**32), 0x80000004, 0x07, 0x21, 0x0B,
+                                   0x102]).to_bytes(4, "big")
+        raw[0:4] = len(raw).to_bytes(4, "big")
+        return bytes(raw)
+
+    sequence = 100
+    for _batch in range(30):
+        for _ in range(10):
+            sequence += 1
+            writer.write(mangled(sequence))
+        sequence += 1
+        writer.write(pdu(0x15, sequence))
+        while True:  # everything before the probe is answered (or not) first
+            command_id, _, answered, _ = await read_pdu(reader)
+            if (command_id, answered) == (0x80000015, sequence):
+                break
+    writer.close()
+    assert not [e for e in smpp.ctx.journal.entries() if e.kind == "internal_error"]
+    await still_works(smpp)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import socket
 import time
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,8 @@ from emulator.smpp.accounts import Account
 
 if TYPE_CHECKING:
     from emulator.smpp.listener import SmppServer
+
+log = logging.getLogger("sms_emulator")
 
 BINDS = {"bind_transmitter": "transmitter", "bind_receiver": "receiver",
          "bind_transceiver": "transceiver"}
@@ -138,7 +141,14 @@ class Session(asyncio.Protocol):
             raw = bytes(self._buffer[:header.length])
             del self._buffer[:header.length]
             self.pdus_in += 1
-            self._handle(header, raw)
+            try:
+                self._handle(header, raw)
+            except Exception as exc:  # a bug of ours: answer it, and keep the session
+                log.exception("unhandled error on SMPP %s", header.command)
+                self.server.ctx.journal.record(
+                    "internal_error", self.provider, session=self.id, command=header.command,
+                    error=f"{type(exc).__name__}: {exc}")
+                self._send("generic_nack", header.sequence, _STATUS["ESME_RSYSERR"])
 
     def connection_lost(self, exc: Exception | None) -> None:
         was_closed = self._closed
