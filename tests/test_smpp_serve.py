@@ -89,3 +89,15 @@ async def test_the_readme_smpp_example_binds_submits_and_gets_its_receipt(emulat
         unsubscribe()
         proc.kill()
         await proc.wait()
+
+
+def test_the_readme_shows_the_smpp_defaults_as_they_are() -> None:
+    import yaml
+
+    from emulator.app import build_config
+    from tests import readme
+
+    shown = yaml.safe_load(readme.block("yaml", "response_timeout_seconds"))
+    defaults = build_config().document
+    assert shown["smpp"] == defaults["smpp"]
+    assert shown["webhooks"] == defaults["webhooks"]
