@@ -409,3 +409,19 @@ async def test_a_lifecycle_rule_decides_the_receipt(smpp):
     fields = receipt_of(await esme.next_delivered())
     assert (fields["id"], fields["stat"], fields["err"]) == (
         answer.message_id.decode(), "EXPIRED", "062")
+
+
+async def test_a_held_delivery_redelivered_is_attempted_once_when_a_receiver_binds(smpp):
+    sender = await smpp.bound("tsg", "transmitter")
+    answer = await sender.submit(destination_addr="15551234567", short_message=b"hi",
+                                 registered_delivery=1)
+    await smpp.advance(10)
+    [held] = await smpp.deliveries(message_id=answer.message_id.decode())
+    status, again = await smpp.control("POST", f"/deliveries/{held['id']}/redeliver")
+    assert status == 200 and again["state"] == "pending" and "waiting for" in again["reason"]
+    receiver = await smpp.bound("tsg", "receiver")
+    receipt_of(await receiver.next_delivered())
+    await smpp.advance(3600)
+    status, done = await smpp.control("GET", f"/deliveries/{held['id']}")
+    assert (done["state"], len(done["attempts"]), done["reason"]) == ("delivered", 1, None)
+    assert receiver.delivered.empty()

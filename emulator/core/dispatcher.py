@@ -287,6 +287,8 @@ class Dispatcher:
             delivery.held = False
             delivery.reason = None
             delivery.next_attempt_at = now
+            if delivery.job is not None:  # a redelivery's attempt queued meanwhile: one is
+                delivery.job.cancel()     # enough
             sequence = delivery.sequence
             delivery.job = self.scheduler.call_at(
                 now, lambda d=delivery, s=sequence: self._attempt(d, s),
