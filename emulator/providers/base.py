@@ -25,6 +25,7 @@ from emulator.core.context import Context
 from emulator.core.store import Message
 from emulator.providers.transport import (
     TRANSPORT_WEBHOOK_KINDS,
+    MoOutlet,
     ReceiptState,
     Refused,
     Submission,
@@ -159,7 +160,7 @@ def takes_submissions(cls: type[Provider]) -> bool:
 def hand_to_outlet(provider: Provider, transport: str, message: Message, webhook: str) -> None:
     """Send an inbound message over another transport (``smpp``); when it cannot go, the
     journal says why (``webhook_skipped``)."""
-    outlet = provider.ctx.outlets.get(transport)
+    outlet: MoOutlet | None = provider.ctx.outlets.get(transport)
     result = (outlet.deliver(provider.name, message) if outlet is not None
               else f"the {transport} transport is not available")
     if isinstance(result, str):

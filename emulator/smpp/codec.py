@@ -142,17 +142,3 @@ def text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("latin-1")
     return str(value)
-
-
-def fields_of(pdu: Any) -> dict[str, Any]:
-    """The PDU's parameters that are set, for the journal (bytes as text or hex)."""
-    found: dict[str, Any] = {}
-    for name in getattr(pdu, "params_order", ()):
-        value = getattr(pdu, name, None)
-        if value is None or name in ("password",):
-            continue
-        if isinstance(value, bytes):
-            value = value.decode("latin-1") if name != "short_message" and name != \
-                "message_payload" else value.hex()
-        found[name] = value
-    return found

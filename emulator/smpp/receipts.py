@@ -22,9 +22,9 @@ from typing import Any
 
 from emulator.core.store import Message
 from emulator.providers.transport import ReceiptState
+from emulator.smpp.text import UDHI
 
 RECEIPT_ESM_CLASS = 0x04
-UDHI = 0x40
 TEXT_CHARACTERS = 20
 
 
