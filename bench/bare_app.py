@@ -1,12 +1,14 @@
 """The benchmark's baseline: a bare aiohttp app that answers ``POST /v1/messaging`` with the same
 JSON the emulator sends, doing nothing else (no auth, no validation, no state).
 
-Run as ``python bench/bare_app.py``; it prints ``listening on http://127.0.0.1:PORT`` once ready.
+Run as ``python bench/bare_app.py [PORT]`` (default: a free port); it prints
+``listening on http://127.0.0.1:PORT`` once ready.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 
 from aiohttp import web
 
@@ -31,7 +33,8 @@ async def main() -> None:
     app.router.add_post("/v1/messaging", send_message)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     print(f"listening on http://127.0.0.1:{runner.addresses[0][1]}", flush=True)
     await asyncio.Event().wait()

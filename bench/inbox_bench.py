@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import aiohttp
-from messaging_bench import start  # beside this script
+from servers import start  # beside this script
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.browser_support import ARGS, browser_path

@@ -1,226 +1,256 @@
-"""Benchmark: ``POST /v1/messaging`` with HMAC auth, emulator against a bare aiohttp baseline.
+"""Benchmark: the emulator against a bare aiohttp app, on throughput, tail latency, CPU per
+request and start-up; then its webhook dispatch rate, a manual-clock advance over many due jobs
+and its memory per stored message (:mod:`core_bench`).
 
-The servers run as separate processes on loopback, started by this script: the emulator exactly
-as ``sms-emulator serve`` runs it (real clock, so lifecycles and their jobs run too) with its
-event lines on, its standard output going to a file as a server's log would; the same emulator
-with ``--quiet``, to show what the lines cost; and ``bench/bare_app.py``, which answers the same
-JSON and does nothing else. The load generator sends the same HMAC-signed form requests (fresh
-nonce and date each, as the SDK does) to all, with a fixed number of concurrent connections.
-Rounds alternate baseline / emulator / quiet emulator so that noise on a shared machine hits all
-alike; the medians and ratios are printed. Throughput on a shared two-core machine swings with
-whatever else runs, so the servers' own CPU time per request (from ``/proc``, on Linux) is
-printed too: it is a steadier measure of the work the emulator, and its log, add. The log's
-share is small enough to drown in that noise, so it is also measured in this process: the cost
-of one event line (format and write to a file), set against the emulator's CPU per request.
+**Load.** ``POST /v1/messaging`` as the Telesign SDK sends it, HMAC-SHA256 (a fresh nonce each)
+and Basic, from ``wrk`` (one thread, ``--connections`` connections) pinned to one core, the
+servers pinned to the other. The servers are processes on loopback started here: the emulator
+exactly as ``sms-emulator serve`` runs it (real clock, default lifecycle, event lines written
+to a file as a server's log would be) and ``bench/bare_app.py``, which answers the same JSON
+and does nothing else, on the same event loop. Rounds alternate bare / emulator. Each of the
+emulator's measured runs comes straight after ``--warm-up`` seconds of the same load, so that
+it measures the steady state with the lifecycle running: the status steps of earlier requests
+(2 and 5 s after each) fall due during it, as they do in a long load test. After it the
+emulator gets :data:`SETTLE` seconds to finish those steps, so that they do not run during the
+bare app's next round. Per server and auth, the medians of: requests per second, p50 and p99
+(wrk's), server CPU per request (``/proc``, all its work in the measured run, lifecycle steps
+included) and RSS at the end; then the ratios emulator / bare. Where ``wrk`` is missing (and
+cannot be installed) the load comes from Python, and the figures are the client's more than
+the servers'.
 
-Bounded: a fixed request count per round, a time limit per round, loopback only.
+**Start-up**: real seconds from launching ``sms-emulator serve`` (and the bare app) to its first
+HTTP answer, the median of five.
 
-    python bench/messaging_bench.py [--requests 3000] [--concurrency 32] [--rounds 3]
+Bounded: every run has a fixed length, every server a time limit to start; loopback only.
+
+    python bench/messaging_bench.py [--seconds 5] [--warm-up 5] [--rounds 2] [--connections 50]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import re
+import math
 import shutil
 import statistics
 import sys
 import tempfile
-import time
-import uuid
-from email.utils import formatdate
+from collections import defaultdict
 from pathlib import Path
-from urllib.parse import urlencode
 
-import aiohttp
+import core_bench
+import python_load
+import telesign_requests
+import wrk_load
+from proc_stats import cpu_seconds, rss_megabytes
+from servers import on_core, pin, start, startup_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from proc_stats import cpu_seconds  # noqa: E402  (beside this script)
-
-from emulator.core.clock import ManualClock  # noqa: E402
-from emulator.core.journal import Journal  # noqa: E402
-from emulator.log import StreamLog  # noqa: E402
-from emulator.providers.telesign import signing  # noqa: E402
-from emulator.providers.telesign.provider import (  # noqa: E402
-    DEFAULT_API_KEY,
-    DEFAULT_CUSTOMER_ID,
-)
-
-BODY = urlencode({"phone_number": "15551234567", "message": "Your code is 123456",
-                  "message_type": "OTP"}).encode()
-CONTENT_TYPE = "application/x-www-form-urlencoded"
-KEY = signing.decode_api_key(DEFAULT_API_KEY)
-START_LIMIT = 15.0
-REQUEST_TIMEOUT = 30.0  # a request that takes longer means the server is stuck: fail loudly
+#: real seconds after an emulator run for its messages' lifecycle steps (5 s) to end
+SETTLE = 5.5
+#: the bare app's warm-up before each run (imports and caches; it has no lifecycle)
+BARE_WARM_UP = 1.0
+#: HMAC requests made for an emulator run, per second of the bare app's rate, for headroom
+HMAC_HEADROOM = 1.3
+STARTUP_RUNS = 5
+SERVERS = ("bare", "emulator")
+AUTHS = ("hmac", "basic")
+#: what the issue asks of the emulator
+AIMS = {"throughput": 0.7, "cpu": 1.5, "p99": 3.0, "startup": 0.5, "dispatch": 2000.0,
+        "advance": 1.0}
 
 
-def signed_headers() -> dict[str, str]:
-    """The headers the Telesign SDK sends for an HMAC-SHA256 POST."""
-    date = formatdate(usegmt=True)
-    nonce = str(uuid.uuid4())
-    text = signing.string_to_sign(method="POST", content_type=CONTENT_TYPE, date=date,
-                                  auth_method="HMAC-SHA256", nonce=nonce, x_ts_date=None,
-                                  body=BODY, resource="/v1/messaging")
-    signature = signing.sign(KEY, text)
-    return {"Authorization": f"TSA {DEFAULT_CUSTOMER_ID}:{signature}", "Date": date,
-            "Content-Type": CONTENT_TYPE, "x-ts-auth-method": "HMAC-SHA256", "x-ts-nonce": nonce}
+class Load:
+    """Runs of one auth method's requests against a server, by wrk or (without it) Python."""
+
+    def __init__(self, wrk: str | None, folder: Path, connections: int,
+                 core: int | None) -> None:
+        self.wrk = wrk
+        self.folder = folder
+        self.connections = connections
+        self.core = core
+        self._runs = 0
+
+    def _requests_file(self, url: str, auth: str, count: int) -> Path:
+        self._runs += 1
+        host = url.split("//", 1)[1]
+        make = telesign_requests.HEADERS[auth]
+        path = self.folder / f"requests-{self._runs}.bin"
+        wrk_load.write_requests(path, [telesign_requests.raw_request(host, make())
+                                       for _ in range(count if auth == "hmac" else 1)])
+        return path
+
+    async def run(self, url: str, auth: str, seconds: float,
+                  expected_rate: float) -> wrk_load.Report:
+        if self.wrk is None:
+            return await self._python(url, auth, seconds)
+        count = math.ceil(expected_rate * HMAC_HEADROOM * seconds) + 1000
+        requests = self._requests_file(url, auth, count)
+        report = await asyncio.to_thread(
+            wrk_load.run, self.wrk, url + telesign_requests.PATH, requests,
+            self.folder / "requests.lua", seconds, self.connections, self.core)
+        requests.unlink()
+        return report
+
+    async def _python(self, url: str, auth: str, seconds: float) -> wrk_load.Report:
+        latencies: list[float] = []
+        rate, failures = await python_load.load(
+            url, 10**9, self.connections, seconds, telesign_requests.HEADERS[auth], latencies)
+        return wrk_load.Report(
+            requests=len(latencies), seconds=seconds, rate=rate,
+            p50_ms=python_load.percentile(latencies, 0.5),
+            p99_ms=python_load.percentile(latencies, 0.99), failures=failures, started_over=0)
 
 
-async def start(output: Path, *command: str) -> tuple[asyncio.subprocess.Process, str]:
-    """Start ``command`` with its standard output in the file ``output``; its URL, once the
-    file says where it listens."""
-    with output.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(*command, stdout=out,
-                                                    stderr=asyncio.subprocess.DEVNULL)
-    deadline = time.monotonic() + START_LIMIT
-    while time.monotonic() < deadline and proc.returncode is None:
-        found = re.search(rb"listening on (http://\S+)", output.read_bytes())
-        if found:
-            return proc, found.group(1).decode()
-        await asyncio.sleep(0.05)  # a benchmark, not a test: poll the file for the banner
-    proc.kill()
-    raise SystemExit(f"{command[-1]} did not start")
+def check(name: str, auth: str, report: wrk_load.Report) -> None:
+    if report.failures:
+        hint = (" (nonces used again: the run outgrew its requests)" if report.started_over
+                else "")
+        raise SystemExit(f"{name}, {auth}: {report.failures} of {report.requests} answers were "
+                         f"not HTTP 200{hint}; the benchmark would measure an error path")
 
 
+async def measure_load(args: argparse.Namespace, load: Load, urls: dict[str, str],
+                       pids: dict[str, int]) -> dict[tuple[str, str], dict[str, list[float]]]:
+    figures: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for auth in args.auth:
+        bare_rate = 0.0
+        for round_number in range(1, args.rounds + 1):
+            for name in SERVERS:
+                if name == "bare":
+                    warm = await load.run(urls[name], auth, BARE_WARM_UP, 0)
+                else:
+                    warm = await load.run(urls[name], auth, args.warm_up, bare_rate)
+                check(name, auth, warm)
+                before = cpu_seconds(pids[name])
+                report = await load.run(urls[name], auth, args.seconds, bare_rate)
+                after = cpu_seconds(pids[name])
+                check(name, auth, report)
+                if name == "bare":
+                    bare_rate = max(bare_rate, report.rate)
+                else:
+                    await asyncio.sleep(SETTLE)  # a benchmark: the lifecycle is real time
+                row = figures[name, auth]
+                row["rate"].append(report.rate)
+                row["p50"].append(report.p50_ms)
+                row["p99"].append(report.p99_ms)
+                if before is not None and after is not None and report.requests:
+                    row["cpu"].append((after - before) / report.requests * 1e6)
+                print(f"round {round_number}  {auth:<5}  {name:<8}  {report.rate:7.0f} req/s  "
+                      f"p50 {report.p50_ms:7.2f} ms  p99 {report.p99_ms:7.2f} ms"
+                      + (f"  {row['cpu'][-1]:5.0f} us CPU/req" if row["cpu"] else ""),
+                      flush=True)
+    return figures
 
-async def load(url: str, requests: int, concurrency: int, limit: float) -> tuple[float, int]:
-    """Send ``requests`` POSTs over ``concurrency`` connections; requests per second and the
-    number of answers that were not HTTP 200."""
-    remaining = requests
-    failures = 0
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        deadline = time.monotonic() + limit
 
-        async def worker() -> int:
-            nonlocal remaining, failures
-            done = 0
-            while remaining > 0 and time.monotonic() < deadline:
-                remaining -= 1
-                async with session.post(f"{url}/v1/messaging", data=BODY,
-                                        headers=signed_headers()) as response:
-                    await response.read()
-                    failures += response.status != 200
-                done += 1
-            return done
-
-        started = time.perf_counter()
-        try:
-            counts = await asyncio.wait_for(
-                asyncio.gather(*(worker() for _ in range(concurrency))), limit + REQUEST_TIMEOUT)
-        except TimeoutError:
-            raise SystemExit(f"{url}: no progress within {limit + REQUEST_TIMEOUT:g} s") from None
-        elapsed = time.perf_counter() - started
-    return sum(counts) / elapsed, failures
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else math.nan
 
 
-async def line_cost(folder: Path, entries: int = 20000, burst: int = 20) -> float:
-    """Microseconds per ``api_call`` entry to format its line and write it to a file, ``burst``
-    entries a turn of the event loop, as ``serve`` does: the time to record entries with the
-    log on, less the time with no subscriber, each the best of five runs. A steadier figure
-    than the difference of two servers' CPU on a shared machine."""
-    detail = dict(method="POST", path="/v1/messaging", query="", content_type=CONTENT_TYPE,
-                  body=BODY, status=200, response=b"{}", latency_ms=1.234, code=290,
-                  message_ids=["0123456789ABCDEF0123456789ABCDEF"])
-    loop = asyncio.get_running_loop()
-
-    async def run(with_log: bool) -> float:
-        journal = Journal(ManualClock(1_767_225_600.0))
-        with (folder / "line-cost.log").open("w", encoding="utf-8") as out:
-            if with_log:
-                journal.subscribe(StreamLog(out, interval=0))  # a write every turn: the worst
-            started = time.perf_counter()
-            for n in range(entries):
-                journal.record("api_call", "telesign", **detail)
-                if n % burst == burst - 1:
-                    turn = loop.create_future()  # queued after the log's write
-                    loop.call_soon(turn.set_result, None)
-                    await turn
-            elapsed = time.perf_counter() - started
-        return elapsed
-
-    with_log = min([await run(True) for _ in range(5)])
-    without = min([await run(False) for _ in range(5)])
-    return (with_log - without) / entries * 1e6
+def verdict(ok: bool) -> str:
+    return "meets" if ok else "MISSES"
 
 
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=3000, help="requests per round")
-    parser.add_argument("--concurrency", type=int, default=32, help="concurrent connections")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per server, alternating")
-    parser.add_argument("--round-limit", type=float, default=30.0,
-                        help="real seconds a round may take at most")
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of a measured run")
+    parser.add_argument("--warm-up", type=float, default=5.0,
+                        help="seconds of load just before each of the emulator's runs")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds per auth method")
+    parser.add_argument("--connections", type=int, default=50, help="concurrent connections")
+    parser.add_argument("--auth", nargs="+", choices=AUTHS, default=list(AUTHS))
+    parser.add_argument("--dispatch", type=int, default=5000,
+                        help="callbacks of the dispatch benchmark (0: skip it)")
+    parser.add_argument("--jobs", type=int, default=100_000,
+                        help="due jobs of the manual-clock advance (0: skip it)")
+    parser.add_argument("--python-client", action="store_true",
+                        help="load from Python even where wrk is installed")
     args = parser.parse_args()
+    if args.seconds <= 0 or args.warm_up < 0 or args.rounds < 1 or args.connections < 1:
+        parser.error("--seconds must be above 0, --warm-up at least 0, --rounds and "
+                     "--connections at least 1")
 
+    cores = pin()
+    server_core, load_core = cores if cores else (None, None)
+    wrk = None if args.python_client else wrk_load.find()
     python = sys.executable
-    serve = (python, "-m", "emulator", "serve", "--port", "0", "--seed", "1")
     folder = Path(tempfile.mkdtemp(prefix="sms-emulator-bench-"))
-    log_file = folder / "emulator.log"
-    emulator, emulator_url = await start(log_file, *serve)
-    quiet, quiet_url = await start(folder / "quiet.log", *serve, "--quiet")
-    bare, bare_url = await start(folder / "bare.log", python, str(ROOT / "bench" / "bare_app.py"))
-    servers = {"baseline": (bare, bare_url), "emulator": (emulator, emulator_url),
-               "quiet": (quiet, quiet_url)}
-    results: dict[str, list[float]] = {name: [] for name in servers}
-    cpu: dict[str, list[float]] = {name: [] for name in servers}
-    pids = {name: proc.pid for name, (proc, _) in servers.items()}
+    print(f"servers on core {server_core}, load on core {load_core}; load from "
+          + (f"wrk, {args.connections} connections" if wrk else
+             f"Python, {args.connections} connections (CLIENT-BOUND: install wrk)"), flush=True)
+    procs = {}
     try:
-        for _, url in servers.values():  # warm-up, not counted
-            await load(url, min(300, args.requests), args.concurrency, args.round_limit)
-        for round_number in range(1, args.rounds + 1):
-            for name, (_, url) in servers.items():
-                before = cpu_seconds(pids[name])
-                rate, failures = await load(url, args.requests, args.concurrency,
-                                            args.round_limit)
-                after = cpu_seconds(pids[name])
-                if before is not None and after is not None:
-                    cpu[name].append((after - before) / args.requests * 1e6)
-                if failures:
-                    raise SystemExit(f"{name}: {failures} answers were not HTTP 200; "
-                                     "the benchmark would measure an error path")
-                results[name].append(rate)
-                print(f"round {round_number}  {name:<8}  {rate:8.0f} req/s", flush=True)
+        procs["bare"], bare_url = await start(
+            folder / "bare.log", *on_core(server_core, python, str(ROOT / "bench" / "bare_app.py")))
+        procs["emulator"], emulator_url = await start(
+            folder / "emulator.log", *on_core(server_core, python, "-m", "emulator", "serve",
+                                              "--port", "0", "--smpp-port", "off", "--seed", "1"))
+        urls = {"bare": bare_url, "emulator": emulator_url}
+        pids = {name: proc.pid for name, proc in procs.items()}
+        load = Load(wrk, folder, args.connections, load_core)
+        figures = await measure_load(args, load, urls, pids)
+        rss = {name: rss_megabytes(pid) for name, pid in pids.items()}
     finally:
-        for proc, _ in servers.values():
+        for proc in procs.values():
             proc.terminate()
             await proc.wait()
 
-    baseline, measured, silent = (statistics.median(results[name])
-                                  for name in ("baseline", "emulator", "quiet"))
-    with log_file.open("rb") as log:  # event lines start with their time; the banner does not
-        log_lines = sum(1 for line in log if line[:1].isdigit())
-    log_size = log_file.stat().st_size
-    per_line = await line_cost(folder)
+    emulator_command = [str(Path(python).parent / "sms-emulator"), "serve", "--port", "{port}",
+                        "--smpp-port", "0"]
+    if not Path(emulator_command[0]).exists():
+        emulator_command[:1] = [python, "-m", "emulator"]
+    startup = {
+        "bare": median([startup_seconds([python, str(ROOT / "bench" / "bare_app.py"), "{port}"],
+                                        "/v1/messaging") for _ in range(STARTUP_RUNS)]),
+        "emulator": median([startup_seconds(emulator_command, "/_emulator/health")
+                            for _ in range(STARTUP_RUNS)])}
+    dispatch = (await core_bench.dispatch_rate(python, folder, args.dispatch, server_core)
+                if args.dispatch else None)
+    advance = await core_bench.advance_and_memory(folder, args.jobs) if args.jobs else None
     shutil.rmtree(folder)
-    requests = (args.rounds * args.requests + min(300, args.requests))
-    print(f"POST /v1/messaging, HMAC-SHA256, {args.concurrency} connections, "
-          f"{args.requests} requests x {args.rounds} rounds (medians)")
-    print(f"  bare aiohttp baseline        {baseline:8.0f} req/s")
-    print(f"  sms-emulator, event lines on {measured:8.0f} req/s  ({log_lines} lines, "
-          f"{log_size / 1e6:.1f} MB, written to a file)")
-    print(f"  sms-emulator --quiet         {silent:8.0f} req/s")
-    print(f"  ratio (lines on / baseline)  {measured / baseline:8.2f}")
-    print(f"  ratio (lines on / --quiet)   {measured / silent:8.2f}")
-    if all(cpu.values()):
-        bare_cpu, emulator_cpu, quiet_cpu = (statistics.median(cpu[name])
-                                             for name in ("baseline", "emulator", "quiet"))
-        print(f"  server CPU per request: baseline {bare_cpu:.0f} us, emulator "
-              f"{emulator_cpu:.0f} us, ratio {bare_cpu / emulator_cpu:.2f}; --quiet "
-              f"{quiet_cpu:.0f} us, so lines on minus --quiet {emulator_cpu - quiet_cpu:+.0f} us "
-              f"({(emulator_cpu / quiet_cpu - 1) * 100:+.1f} %; noisy on a shared machine)")
-    lines_per_request = log_lines / requests
-    print(f"  one event line, in process: {per_line:.1f} us to format and write; "
-          f"{lines_per_request:.2f} lines per request here", end="")
-    if all(cpu.values()):
-        print(f", {per_line * lines_per_request / emulator_cpu * 100:.1f} % of the emulator's "
-              "CPU per request")
-    else:
-        print()
+
+    print()
+    print(f"POST /v1/messaging, {args.connections} connections, {args.rounds} rounds of "
+          f"{args.seconds:g} s per server and auth (medians)"
+          + ("" if wrk else "; Python client: CLIENT-BOUND figures"))
+    print(f"  {'':<17}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU/req':>10}{'RSS MB':>8}")
+    ok = True
+    for auth in args.auth:
+        rows = {name: {key: median(values) for key, values in figures[name, auth].items()}
+                for name in SERVERS}
+        for name in SERVERS:
+            row = rows[name]
+            print(f"  {auth + ' ' + name:<17}{row['rate']:9.0f}{row['p50']:9.2f}"
+                  f"{row['p99']:9.2f}{row.get('cpu', math.nan):8.0f}us{rss[name] or 0:8.0f}")
+        bare, emulator = rows["bare"], rows["emulator"]
+        throughput = emulator["rate"] / bare["rate"]
+        cpu = emulator.get("cpu", math.nan) / bare.get("cpu", math.nan)
+        p99 = emulator["p99"] / bare["p99"]
+        ok &= throughput >= AIMS["throughput"] and cpu <= AIMS["cpu"] and p99 <= AIMS["p99"]
+        print(f"  {auth + ' ratio':<17}{throughput:9.2f}{emulator['p50'] / bare['p50']:9.2f}"
+              f"{p99:9.2f}{cpu:10.2f}   (emulator / bare)")
+        print(f"    throughput {verdict(throughput >= AIMS['throughput'])} >= 0.7, "
+              f"CPU per request {verdict(cpu <= AIMS['cpu'])} <= 1.5, "
+              f"p99 {verdict(p99 <= AIMS['p99'])} <= 3")
+    print(f"start-up to the first answer (median of {STARTUP_RUNS}): emulator "
+          f"{startup['emulator']:.3f} s, bare app {startup['bare']:.3f} s; "
+          f"{verdict(startup['emulator'] <= AIMS['startup'])} <= 0.5 s")
+    ok &= startup["emulator"] <= AIMS["startup"]
+    if dispatch is not None:
+        rate, cpu_per_callback = dispatch
+        print(f"webhook dispatch, manual clock, {args.dispatch} delivery reports to a local "
+              f"200 sink: {rate:.0f} callbacks/s, {cpu_per_callback:.0f} us emulator CPU each "
+              f"(lifecycle steps included); {verdict(rate >= AIMS['dispatch'])} >= 2,000/s")
+        ok &= rate >= AIMS["dispatch"]
+    if advance is not None:
+        cpu_seconds_, ran, per_message, journal_share = advance
+        print(f"manual-clock advance over {ran} due status steps: {cpu_seconds_:.2f} s CPU; "
+              f"{verdict(cpu_seconds_ < AIMS['advance'])} < 1 s")
+        print(f"memory per stored message (store and journal, tracemalloc, after its "
+              f"lifecycle): {per_message / 1024:.2f} KiB, of which the journal's estimate "
+              f"{journal_share / 1024:.2f} KiB")
+        ok &= cpu_seconds_ < AIMS["advance"]
+    print("all aims met" if ok else "some aims missed")
     return 0
 
 

@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import re
 import shutil
 import statistics
@@ -51,8 +50,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from messaging_bench import load, start  # beside this script (it puts the project on sys.path)
-from proc_stats import cpu_seconds
+from proc_stats import cpu_seconds  # beside this script, as the next two
+from python_load import load
+from servers import pin, start
 from smpplib import smpp
 
 SYSTEM_ID, PASSWORD = "telesign", "emulator"
@@ -209,16 +209,6 @@ async def reset(url: str) -> None:
             http.post(f"{url}/_emulator/reset") as response:
         if response.status != 200:
             raise SystemExit(f"POST /_emulator/reset: HTTP {response.status}")
-
-
-def pin() -> tuple[int, int] | None:
-    """Two cores, one for the server and one for this process (which moves to its own now);
-    ``None`` without ``taskset`` or a second core."""
-    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    if shutil.which("taskset") is None or len(cores) < 2:
-        return None
-    os.sched_setaffinity(0, {cores[1]})
-    return cores[0], cores[1]
 
 
 def median(values: list[float]) -> float:
