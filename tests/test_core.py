@@ -134,20 +134,57 @@ async def test_real_clock_driver_runs_due_jobs_without_being_advanced() -> None:
         await scheduler.advance(1)
 
 
-async def test_stop_ends_the_driver_even_when_its_wait_ends_at_the_same_moment() -> None:
-    """Stop lands while the driver's wait is finishing (a job queued in the same breath):
-    the driver must end however the race goes, so a server always shuts down."""
+async def test_stop_cancels_the_timer_and_runs_nothing_queued() -> None:
+    """Stop lands just after a job was queued (which set the timer): nothing runs, the job
+    stays queued, and the server can always shut down."""
     for _ in range(20):
         scheduler = Scheduler(RealClock())
         scheduler.start()
-        await asyncio.sleep(0)  # the driver is now waiting
+        ran: list[int] = []
+        scheduler.call_later(0, lambda ran=ran: ran.append(1))
+        await asyncio.wait_for(scheduler.stop(), 5)
+        await asyncio.sleep(0)  # a turn of the loop, when the timer would have fired
+        assert ran == [] and scheduler.pending == 1
 
-        async def job() -> None:
-            return None
 
-        scheduler.call_later(3600, job)  # wakes the driver...
-        await asyncio.wait_for(scheduler.stop(), 5)  # ...as stop cancels it
-        assert scheduler.pending == 1  # stopping runs nothing
+async def test_real_clock_runs_plain_jobs_in_place_and_waiting_ones_as_tasks() -> None:
+    """A plain job (a lifecycle step) runs in the timer's callback, with no task of its own;
+    a coroutine job gets a task; a job queued by a job, due at once, runs too; a failing one is
+    reported and the others still run."""
+    errors: list[str] = []
+    scheduler = Scheduler(RealClock(), on_error=lambda label, exc: errors.append(label))
+    scheduler.start()
+    seen: dict[str, asyncio.Task | None] = {}
+    done = asyncio.Event()
+
+    def plain() -> None:
+        seen["plain"] = asyncio.current_task()
+        scheduler.call_later(0, queued)
+
+    def queued() -> None:
+        seen["queued"] = asyncio.current_task()
+
+    def broken() -> None:
+        raise ValueError("a bug in a step")
+
+    async def waiting() -> None:
+        seen["waiting"] = asyncio.current_task()
+        await asyncio.sleep(0)
+        done.set()
+
+    try:
+        scheduler.call_later(0, broken, "broken")
+        scheduler.call_later(0, plain, "plain")
+        scheduler.call_later(0, waiting, "waiting")
+        await asyncio.wait_for(done.wait(), 5)  # a bound, not a sleep: all are due at once
+        for _ in range(3):
+            await asyncio.sleep(0)
+    finally:
+        await scheduler.stop()
+    assert seen["plain"] is None and seen["queued"] is None
+    assert seen["waiting"] is not None
+    assert errors == ["broken"]
+    assert scheduler.pending == 0
 
 
 def test_seeded_random_repeats_and_reseeds() -> None:

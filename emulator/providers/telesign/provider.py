@@ -233,7 +233,7 @@ class TelesignProvider(Provider):
             return
         step, rest = steps[0], steps[1:]
 
-        async def run() -> None:
+        def run() -> None:
             self._apply(message, step.status)
             self._schedule(message, rest)
 

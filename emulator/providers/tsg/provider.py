@@ -249,7 +249,7 @@ class TsgProvider(Provider):
                            status=message.status, parts=segmented.count,
                            encoding=segmented.encoding)
 
-        async def submit() -> None:
+        def submit() -> None:
             message.details["processed_at"] = iso_naive_micro(ctx.clock.now())
             self._set_status(message, statuses.SENT)
             self._schedule(message, steps)
@@ -279,14 +279,14 @@ class TsgProvider(Provider):
             return
         step, rest = steps[0], steps[1:]
 
-        async def run() -> None:
+        def run() -> None:
             self._apply(message, step.status)
             self._schedule(message, rest)
 
         self._steps[message.id] = self.ctx.scheduler.call_later(
             step.after, run, f"tsg {message.id} -> {step.status}")
 
-    async def _expire(self, message: Message) -> None:
+    def _expire(self, message: Message) -> None:
         self._expiries.pop(message.id, None)
         if message.final:
             self._settle(message)
