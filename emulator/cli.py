@@ -48,7 +48,7 @@ from emulator.config import (
 from emulator.control.guard import is_loopback
 from emulator.core.timefmt import in_range, parse_iso
 from emulator.embedded import running
-from emulator.gc_tuning import tune_for_serving
+from emulator.gc_tuning import freeze_startup_objects, tune_for_serving
 from emulator.server import raise_open_file_limit, warn_if_limit_too_low
 
 
@@ -211,6 +211,7 @@ async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):  # before the banner says to press one
                 loop.add_signal_handler(sig, stop.set)
+            freeze_startup_objects()
             print(_banner(app, url), flush=True)
             await stop.wait()
     except OSError as exc:

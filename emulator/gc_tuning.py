@@ -8,7 +8,13 @@ full collections). Collecting the youngest generation every 10,000 allocations i
 makes full collections rare (none in the same 40,000, 3.4 s of CPU) while cycles of short-lived
 objects, which is what aiohttp and asyncio leave, are still collected young.
 
-Only ``serve`` sets them: the pytest plugin and ``replay`` run inside someone else's process,
+Once it listens, ``serve`` also moves everything it has made so far (modules, schemas, the
+configuration: about 50,000 objects, none of them ever garbage) out of the collector's sight
+with :func:`gc.freeze`, so that a full collection walks only what came since. With the journal
+keeping its entries as plain tuples (:mod:`emulator.core.journal`), a stored message leaves
+about three tracked objects behind, where it left eleven.
+
+Only ``serve`` does this: the pytest plugin and ``replay`` run inside someone else's process,
 whose collector is not ours to tune.
 """
 
@@ -22,3 +28,9 @@ SERVE_THRESHOLDS: tuple[int, int, int] = (10_000, 10, 10)
 
 def tune_for_serving() -> None:
     gc.set_threshold(*SERVE_THRESHOLDS)
+
+
+def freeze_startup_objects() -> None:
+    """Collect once, then let the collector ignore every object alive now (see above)."""
+    gc.collect()
+    gc.freeze()

@@ -35,9 +35,8 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from emulator.core.clock import Clock
 from emulator.core.paging import SCAN_BUDGET, Page, matching, take
@@ -61,21 +60,38 @@ UNCUT_FIELDS = frozenset({"response"})
 _COMPACT_AFTER = 4096
 
 
-@dataclass
-class Entry:
+class Entry(NamedTuple):
+    """One journal entry, as readers and subscribers see it."""
+
     seq: int
     at: float
     kind: str
     provider: str | None
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: dict[str, Any]
     #: estimated bytes held (see the module's docstring)
-    size: int = field(default=0, repr=False, compare=False)
+    size: int = 0
 
     def to_json(self) -> dict[str, Any]:
         detail = {key: value.decode("utf-8", "replace") if isinstance(value, bytes) else value
                   for key, value in self.detail.items()}  # bodies are kept as bytes
         return {**detail, "seq": self.seq, "at": iso_micro_z(self.at), "kind": self.kind,
                 "provider": self.provider}
+
+
+#: an entry as the journal keeps it: ``(seq, at, kind, provider, keys, values, size)``, its
+#: detail's keys and values in two plain tuples. Once those hold only strings, numbers and such
+#: (most entries do), the garbage collector stops tracking all three, where it would walk each
+#: of 100,000 kept entries and their dicts in every full pass (a pause of the whole server).
+#: Entries of one kind share one ``keys`` tuple. :class:`Entry` is made again on read.
+_Row = tuple[int, float, str, "str | None", tuple[str, ...], tuple[Any, ...], int]
+_SEQ, _SIZE = 0, 6
+#: the most distinct detail shapes (tuples of keys) shared; more are kept each on its own
+MAX_SHAPES = 1024
+
+
+def _view(row: _Row) -> Entry:
+    seq, at, kind, provider, keys, values, size = row
+    return Entry(seq, at, kind, provider, dict(zip(keys, values, strict=True)), size)
 
 
 Subscriber = Callable[[Entry], None]
@@ -126,7 +142,7 @@ class Journal:
         self.max_bytes = max_bytes
         self.max_field_bytes = max_field_bytes
         # entries oldest first from self._head; the slots before it were dropped
-        self._entries: list[Entry | None] = []
+        self._entries: list[_Row | None] = []
         self._head = 0
         self._seq = itertools.count(1)
         #: the sequence number of the newest entry (0 before the first)
@@ -137,6 +153,7 @@ class Journal:
         self.dropped_bytes = 0
         self.truncated = 0
         self._subscribers: list[Subscriber] = []
+        self._shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Call ``subscriber(entry)`` for every entry recorded from now on; returns the function
@@ -151,15 +168,23 @@ class Journal:
 
     def record(self, kind: str, provider: str | None = None, /, **detail: Any) -> Entry:
         size = self._bound(detail)
-        entry = Entry(next(self._seq), self.clock.now(), kind, provider, detail, size)
-        self.last_seq = entry.seq
-        self._entries.append(entry)
+        keys = tuple(detail)
+        keys = self._shapes.get(keys) or self._shape(keys)
+        seq = self.last_seq = next(self._seq)
+        at = self.clock.now()
+        self._entries.append((seq, at, kind, provider, keys, tuple(detail.values()), size))
         self.bytes += size
         if len(self._entries) - self._head > self.max_entries or self.bytes > self.max_bytes:
             self._drop_oldest()
+        entry = Entry(seq, at, kind, provider, detail, size)
         if self._subscribers:
             self._notify(entry)
         return entry
+
+    def _shape(self, keys: tuple[str, ...]) -> tuple[str, ...]:
+        if len(self._shapes) < MAX_SHAPES:
+            self._shapes[keys] = keys
+        return keys
 
     def _bound(self, detail: dict[str, Any]) -> int:
         """Cut the over-long text and bytes fields of ``detail`` (in place) and estimate its
@@ -196,13 +221,13 @@ class Journal:
         entries, head = self._entries, self._head
         while (len(entries) - head > 1
                and (len(entries) - head > self.max_entries or self.bytes > self.max_bytes)):
-            entry = entries[head]
+            row = entries[head]
             entries[head] = None
             head += 1
-            assert entry is not None
-            self.bytes -= entry.size
+            assert row is not None
+            self.bytes -= row[_SIZE]
             self.dropped += 1
-            self.dropped_bytes += entry.size
+            self.dropped_bytes += row[_SIZE]
         if head > _COMPACT_AFTER and head * 2 > len(entries):
             del entries[:head]
             head = 0
@@ -227,7 +252,7 @@ class Journal:
             return None
         first = self._entries[self._head]
         assert first is not None
-        return first.seq
+        return first[_SEQ]
 
     def after(self, since: int) -> Iterator[Entry]:
         """Every kept entry with ``seq > since``, oldest first. Like every iterator of the
@@ -242,11 +267,11 @@ class Journal:
             return
         first = entries[head]
         assert first is not None
-        start = head + max(0, since - first.seq + 1)
+        start = head + max(0, since - first[_SEQ] + 1)
         for i in range(start, len(entries)):
-            entry = entries[i]
-            assert entry is not None
-            yield entry
+            row = entries[i]
+            assert row is not None
+            yield _view(row)
 
     def entries(self, kind: str | None = None, provider: str | None = None,
                 since: int = 0) -> Iterator[Entry]:

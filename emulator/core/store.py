@@ -29,14 +29,9 @@ DIRECTIONS: tuple[str, ...] = ("outbound", "inbound")
 ORIGINS: tuple[str, ...] = ("api", "end_user", "provider")
 
 
-@dataclass
-class StatusChange:
-    status: Any
-    description: str
-    at: float
-
-    def to_json(self) -> dict[str, Any]:
-        return {"status": self.status, "description": self.description, "at": iso_micro_z(self.at)}
+#: one step of a message's history, ``(status, description, at)``: a plain tuple, which the
+#: garbage collector stops tracking (a stored message has about three)
+StatusChange = tuple[Any, str, float]
 
 
 @dataclass
@@ -71,7 +66,7 @@ class Message:
         self.status_description = description
         self.updated_at = at
         self.final = final
-        self.history.append(StatusChange(status, description, at))
+        self.history.append((status, description, at))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,7 +85,8 @@ class Message:
             "created_at": iso_micro_z(self.created_at),
             "updated_at": iso_micro_z(self.updated_at),
             "details": self.details,
-            "history": [change.to_json() for change in self.history],
+            "history": [{"status": status, "description": description, "at": iso_micro_z(at)}
+                        for status, description, at in self.history],
         }
 
 
@@ -138,7 +134,7 @@ class Store:
         message.seq = self.last_seq = next(self._seq)
         if not message.history:
             message.history.append(
-                StatusChange(message.status, message.status_description, message.created_at))
+                (message.status, message.status_description, message.created_at))
         self._messages.add(message)
         if self.retention.due(len(self._messages)):
             self.retention.sweep(self._messages, self._evictable, self._evict)

@@ -221,7 +221,7 @@ class TelesignProvider(Provider):
         ))
         for alias in aliases:
             ctx.store.alias(alias, message.id)
-        details["planned_statuses"] = [step.status for step in steps]
+        details["planned_statuses"] = tuple(step.status for step in steps)
         ctx.journal.record("message_created", self.name, message_id=message.id, to=to,
                            status=message.status)
         self._schedule(message, steps)

@@ -62,7 +62,7 @@ def build_routes(provider: TelesignProvider) -> list[web.AbstractRouteDef]:
         ctx.journal.record("request", provider.name, method="POST", path=request.path,
                            message_id=message.id, auth=auth_method)
         return annotate(_json(payloads.send_response(message, provider.timestamp_style)),
-                        code=message.status, message_ids=[message.id])
+                        code=message.status, message_ids=(message.id,))
 
     async def message_status(request: web.Request) -> web.Response:
         body = await request.read()
@@ -77,7 +77,7 @@ def build_routes(provider: TelesignProvider) -> list[web.AbstractRouteDef]:
         except TelesignError as error:
             return fail(error, request.path)
         return annotate(_json(payloads.status_response(message, provider.timestamp_style)),
-                        code=message.status, message_ids=[message.id])
+                        code=message.status, message_ids=(message.id,))
 
     return [
         web.post("/v1/messaging", send_message),

@@ -243,7 +243,7 @@ class TsgProvider(Provider):
         message = self._store(direction="outbound", sender=sender, to=to, segmented=segmented,
                               registered_delivery=registered_delivery, origin=origin,
                               scheduled_at=deliver_at, expires_at=expires_at,
-                              extra={**extra, "planned_statuses": [s.status for s in steps]},
+                              extra={**extra, "planned_statuses": tuple(s.status for s in steps)},
                               wire_parts=wire_parts)
         ctx.journal.record("message_created", self.name, message_id=message.id, to=to,
                            status=message.status, parts=segmented.count,
@@ -317,7 +317,7 @@ class TsgProvider(Provider):
 
     def _receipt(self, message: Message, status: str) -> None:
         now = self.ctx.clock.now()
-        submitted = next((c.at for c in message.history if c.status == statuses.SENT),
+        submitted = next((at for status, _, at in message.history if status == statuses.SENT),
                          message.created_at)
         payload = payloads.sms_dlr(
             message, dlr_id=self.ctx.rng.uuid4(), status=status, at=now, submitted_at=submitted,

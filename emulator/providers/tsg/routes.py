@@ -48,7 +48,7 @@ def build_routes(provider: TsgProvider) -> list[web.AbstractRouteDef]:
             return fail(error, request)
         messages = provider.send(send)
         return annotate(answer(payloads.send_response(messages, provider.style)),
-                        message_ids=[m.id for m in messages])
+                        message_ids=tuple(m.id for m in messages))
 
     async def get_message(request: web.Request) -> web.Response:
         try:
@@ -57,7 +57,7 @@ def build_routes(provider: TsgProvider) -> list[web.AbstractRouteDef]:
         except TsgError as error:
             return fail(error, request)
         return annotate(answer(payloads.message_object(message, provider.style, part)),
-                        message_ids=[message.id])
+                        message_ids=(message.id,))
 
     async def number_webhook(request: web.Request) -> web.Response:
         raw = await request.read()
