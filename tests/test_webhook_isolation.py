@@ -12,7 +12,7 @@ import re
 import time
 from typing import Any
 
-from aiohttp import ClientSession
+from aiohttp import ClientSession, web
 
 from emulator.app import CONTEXT, build_app
 from emulator.config import Settings
@@ -99,6 +99,37 @@ async def test_connections_per_host_is_a_setting(emulator: Emulator,
         r"-> timeout: no answer within 0\.2 s in \d+\.\dms after \d+\.\dms queued, "
         r"next retry in 60 s", line)]
     assert len(waited) == 4, lines  # the log line tells the wait apart from the latency
+
+
+async def test_connections_are_reused_unless_the_receiver_closes_them(
+        emulator: Emulator, aiohttp_server) -> None:
+    """40 receipts due together go over at most ``max_connections_per_host`` connections,
+    kept between POSTs; a receiver answering ``Connection: close`` gets one per POST."""
+    # the transports themselves, kept alive, so that two are the same only if they are
+    peers: dict[str, list[Any]] = {"keep": [], "close": []}
+
+    async def receive(request: web.Request) -> web.Response:
+        await request.read()
+        which = request.path.strip("/")
+        peers[which].append(request.transport)
+        return web.Response(text="ok", headers={"Connection": "close"} if which == "close"
+                            else {})
+
+    app = web.Application()
+    app.router.add_post("/{which}", receive)
+    receiver = await aiohttp_server(app)
+    await emulator.patch_config({"webhooks": {"max_connections_per_host": 4}, "tsg": {
+        "numbers": {HANG_DID: {"webhook_url": str(receiver.make_url("/keep")),
+                               "x_api_key": None},
+                    OK_DID: {"webhook_url": str(receiver.make_url("/close")),
+                             "x_api_key": None}}}})
+    await send(emulator, to=recipients(40), registered_delivery=1, **{"from": HANG_DID})
+    await send(emulator, to=recipients(10, 15553000000), registered_delivery=1,
+               **{"from": OK_DID})
+    await emulator.advance(3)
+    assert {d["state"] for d in await emulator.deliveries()} == {"delivered"}
+    assert len(peers["keep"]) == 40 and len({id(t) for t in peers["keep"]}) <= 4
+    assert len(peers["close"]) == 10 and len({id(t) for t in peers["close"]}) == 10
 
 
 async def test_a_full_queue_is_not_joined_the_attempt_fails_at_once_and_is_retried(
