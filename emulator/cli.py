@@ -211,8 +211,9 @@ async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):  # before the banner says to press one
                 loop.add_signal_handler(sig, stop.set)
-            freeze_startup_objects()
             print(_banner(app, url), flush=True)
+            # soon, not before the first answer: the collection it starts takes a few tens of ms
+            loop.call_later(FREEZE_AFTER_SECONDS, freeze_startup_objects)
             await stop.wait()
     except OSError as exc:
         if listening:
@@ -224,6 +225,10 @@ async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
     noun = "delivery was" if pending == 1 else "deliveries were"
     print(f"sms-emulator stopped; {pending} webhook {noun} still pending.", flush=True)
     return 0
+
+
+#: when, after it listens, ``serve`` moves its start-up objects out of the collector's sight
+FREEZE_AFTER_SECONDS = 1.0
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -54,9 +54,9 @@ def registry() -> Registry:
 
 @cache
 def validator(name: str) -> Draft202012Validator:
-    schema = load(name)
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, registry=registry())
+    # Not checked against the meta-schema here: that took a fifth of the start-up, and
+    # tests/test_schemas.py checks every schema so.
+    return Draft202012Validator(load(name), registry=registry())
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,11 @@ unfinished is isolated in :meth:`Listener.middleware`, with a test that catches 
   soon as old connections time out or close.
 - **Header timeout**: a connection must deliver a request's headers in full within
   ``header_timeout`` seconds of connecting, or of its first byte after an answer; otherwise it
-  is closed (no answer: there is no request to answer). Armed by the connection, disarmed by
-  :meth:`Listener.middleware` when the request reaches the application.
+  is closed (no answer: there is no request to answer). The connection notes its deadline,
+  :meth:`Listener.middleware` clears it when the request reaches the application, and one
+  timer of the listener looks for overdue connections every quarter of the timeout (at most
+  every second) while any is waiting: a timer per request cost more than the rest of the
+  connection's bookkeeping. So a connection is closed between 1 and 1.25 timeouts late.
 - **Body timeout**: the whole body must arrive within ``body_timeout`` seconds of the headers.
   If not, whoever is reading the body gets :class:`aiohttp.web.HTTPRequestTimeout`, which the
   application answers as a ``408`` in the API's own error format; the connection is then
@@ -199,13 +202,14 @@ class _Connection(asyncio.Protocol):
     """Stands between a transport and aiohttp's request handler (to which it passes every
     event), to count the connection and time its request headers."""
 
-    __slots__ = ("_busy", "_handler", "_listener", "_timer", "transport")
+    __slots__ = ("_busy", "_handler", "_listener", "deadline", "transport")
 
     def __init__(self, listener: Listener, handler: asyncio.Protocol) -> None:
         self._listener = listener
         self._handler = handler
         self._busy = False  # a request's headers are in; the application has it
-        self._timer: asyncio.TimerHandle | None = None
+        #: the loop time its request headers are due by; ``None`` while none is awaited
+        self.deadline: float | None = None
         self.transport: asyncio.Transport | None = None
 
     # -- asyncio.Protocol, passed on ----------------------------------------------------
@@ -217,7 +221,7 @@ class _Connection(asyncio.Protocol):
         self._handler.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
-        if not self._busy and self._timer is None:
+        if not self._busy and self.deadline is None:
             self._arm()  # the first byte of the next request
         self._handler.data_received(data)
 
@@ -225,7 +229,7 @@ class _Connection(asyncio.Protocol):
         return self._handler.eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self.deadline = None
         self._listener._closed(self)
         self._handler.connection_lost(exc)
 
@@ -235,25 +239,19 @@ class _Connection(asyncio.Protocol):
     def resume_writing(self) -> None:
         self._handler.resume_writing()
 
-    # -- the header timer -------------------------------------------------------------------
+    # -- the header deadline ----------------------------------------------------------------
     def request_started(self) -> None:
         self._busy = True
-        self._disarm()
+        self.deadline = None
 
     def request_finished(self) -> None:
-        self._busy = False  # the timer starts again with the next request's first byte
+        self._busy = False  # the deadline is set again by the next request's first byte
 
     def _arm(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(self._listener.limits.header_timeout, self._overdue)
+        self.deadline = self._listener.header_deadline()
 
-    def _disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _overdue(self) -> None:
-        self._timer = None
+    def overdue(self) -> None:
+        self.deadline = None
         transport = self.transport
         if self._busy or transport is None or transport.is_closing():
             return
@@ -304,6 +302,7 @@ class Listener:
         self.refusals = Throttle(log)
         self.timeouts = Throttle(log)
         self.log = ServerLog()
+        self._sweep: asyncio.TimerHandle | None = None
 
     @property
     def open_connections(self) -> int:
@@ -329,6 +328,33 @@ class Listener:
         connection = _Connection(self, self._factory())
         self._counted.add(connection)
         return connection
+
+    # -- header deadlines -------------------------------------------------------------------
+    def header_deadline(self) -> float:
+        """The deadline of request headers awaited from now on; the sweep runs meanwhile."""
+        loop = asyncio.get_running_loop()
+        if self._sweep is None:
+            self._sweep = loop.call_later(self._sweep_period(), self._close_overdue)
+        return loop.time() + self.limits.header_timeout
+
+    def _sweep_period(self) -> float:
+        return min(1.0, self.limits.header_timeout / 4)
+
+    def _close_overdue(self) -> None:
+        """Close the connections past their header deadline; again later while any waits."""
+        self._sweep = None
+        now = asyncio.get_running_loop().time()
+        waiting = False
+        for connection in list(self._counted):
+            if connection.deadline is None:
+                continue
+            if connection.deadline <= now:
+                connection.overdue()
+            else:
+                waiting = True
+        if waiting:
+            self._sweep = asyncio.get_running_loop().call_later(self._sweep_period(),
+                                                                self._close_overdue)
 
     def _opened(self, connection: _Connection) -> None:
         assert connection.transport is not None
@@ -378,6 +404,9 @@ class Listener:
     def stop_accepting(self) -> None:
         if self._server is not None:
             self._server.close()
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
         self.refusals.flush()
         self.timeouts.flush()
 

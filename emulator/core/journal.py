@@ -158,11 +158,14 @@ class Journal:
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Call ``subscriber(entry)`` for every entry recorded from now on; returns the function
         that unsubscribes it."""
-        self._subscribers.append(subscriber)
+        # a new list each time, so that a subscriber may (un)subscribe while being notified
+        self._subscribers = [*self._subscribers, subscriber]
 
         def unsubscribe() -> None:
-            if subscriber in self._subscribers:
-                self._subscribers.remove(subscriber)
+            subscribers = list(self._subscribers)
+            if subscriber in subscribers:
+                subscribers.remove(subscriber)
+                self._subscribers = subscribers
 
         return unsubscribe
 
@@ -177,8 +180,11 @@ class Journal:
         if len(self._entries) - self._head > self.max_entries or self.bytes > self.max_bytes:
             self._drop_oldest()
         entry = Entry(seq, at, kind, provider, detail, size)
-        if self._subscribers:
-            self._notify(entry)
+        for subscriber in self._subscribers:
+            try:
+                subscriber(entry)
+            except Exception:  # a broken listener must not lose the entry or fail the request
+                log.exception("journal subscriber %r failed on entry %d", subscriber, seq)
         return entry
 
     def _shape(self, keys: tuple[str, ...]) -> tuple[str, ...]:
@@ -232,13 +238,6 @@ class Journal:
             del entries[:head]
             head = 0
         self._head = head
-
-    def _notify(self, entry: Entry) -> None:
-        for subscriber in tuple(self._subscribers):
-            try:
-                subscriber(entry)
-            except Exception:  # a broken listener must not lose the entry or fail the request
-                log.exception("journal subscriber %r failed on entry %d", subscriber, entry.seq)
 
     @property
     def subscribers(self) -> int:

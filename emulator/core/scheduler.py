@@ -65,7 +65,7 @@ WAVE_CONCURRENCY = 256
 STOP_GRACE_SECONDS = 2.0
 
 
-@dataclass
+@dataclass(slots=True)
 class Job:
     due: float
     seq: int
@@ -119,6 +119,8 @@ _PLACE: contextvars.ContextVar[_Place | None] = contextvars.ContextVar("schedule
 class Scheduler:
     def __init__(self, clock: Clock, on_error: ErrorHook | None = None) -> None:
         self.clock = clock
+        # an isinstance check of an ABC costs microseconds, and call_at asks on every job
+        self._manual = isinstance(clock, ManualClock)
         # (due, seq, job): tuples compare in C, which matters with thousands of queued jobs
         self._heap: list[tuple[float, int, Job]] = []
         self._seq = itertools.count()
@@ -139,7 +141,7 @@ class Scheduler:
     def call_at(self, due: float, fn: JobFn, label: str = "") -> Job:
         job = Job(due, next(self._seq), fn, label)
         heapq.heappush(self._heap, (job.due, job.seq, job))
-        if isinstance(self.clock, ManualClock):
+        if self._manual:
             if due <= self.clock.now():
                 self._start_drain()
         elif due < self._timer_due:  # only a new earliest job changes when the timer fires
@@ -164,20 +166,19 @@ class Scheduler:
         self._heap.clear()
 
     # -- running ----------------------------------------------------------------------------
-    async def _run(self, job: Job) -> None:
+    def _call(self, job: Job) -> Awaitable[None] | None:
+        """Call ``job``: a plain one runs to its end here; what a waiting one returns is for the
+        caller to await (:meth:`_finish`). A failure is reported: it must not stop the clock."""
         try:
-            waiting = job.fn()
-            if waiting is not None:
-                await waiting
-        except asyncio.CancelledError:
-            raise
+            return job.fn()
         except Stopping:
-            pass  # its work was never started: nothing to report
-        except Exception as exc:  # a job's failure must not stop the clock
+            return None  # its work was never started: nothing to report
+        except Exception as exc:
             self._report(job.label, exc)
+            return None
 
-    async def _wait_for(self, job: Job, waiting: Awaitable[None]) -> None:
-        """The rest of a job that waits, in a task of its own."""
+    async def _finish(self, job: Job, waiting: Awaitable[None]) -> None:
+        """The rest of a job that waits."""
         try:
             await waiting
         except asyncio.CancelledError:
@@ -186,18 +187,6 @@ class Scheduler:
             pass
         except Exception as exc:
             self._report(job.label, exc)
-
-    def _start(self, job: Job) -> None:
-        """Outside waves: run ``job`` in place, and what it waits for in a task of its own."""
-        try:
-            waiting = job.fn()
-        except Stopping:
-            return
-        except Exception as exc:
-            self._report(job.label, exc)
-            return
-        if waiting is not None:
-            self._spawn(self._wait_for(job, waiting))
 
     def _report(self, label: str, exc: BaseException) -> None:
         if self._on_error is not None:
@@ -278,7 +267,9 @@ class Scheduler:
                 if job.cancelled:  # by an earlier job of this wave
                     continue
                 wave.current = job.label
-                await self._run(job)
+                waiting = self._call(job)
+                if waiting is not None:
+                    await self._finish(job, waiting)
                 ran += 1
         finally:
             _WAVE.reset(token)
@@ -370,7 +361,7 @@ class Scheduler:
 
     async def settle(self) -> None:
         """Wait until every job due now has run (manual clock), or has started (other clocks)."""
-        if isinstance(self.clock, ManualClock):
+        if self._manual:
             while self._drain is not None and not self._drain.done():
                 await asyncio.shield(self._drain)
             return
@@ -378,7 +369,7 @@ class Scheduler:
 
     # -- real and scaled clocks -------------------------------------------------------------
     def start(self) -> None:
-        if not isinstance(self.clock, ManualClock) and not self._started:
+        if not self._manual and not self._started:
             self._started = True
             self._arm()
 
@@ -406,7 +397,9 @@ class Scheduler:
         now = self.clock.now()
         try:
             while not self._stopping and (job := self._pop_due(now)) is not None:
-                self._start(job)
+                waiting = self._call(job)
+                if waiting is not None:
+                    self._spawn(self._finish(job, waiting))
         finally:
             self._timer_due = math.inf
             self._arm()
