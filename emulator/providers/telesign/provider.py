@@ -227,17 +227,17 @@ class TelesignProvider(Provider):
         self._schedule(message, steps)
         return message
 
-    def _schedule(self, message: Message, steps: list[Step]) -> None:
+    def _schedule(self, message: Message, steps: Sequence[Step]) -> None:
         message.lifecycle_pending = bool(steps)  # with none left, the store may evict it
-        if not steps:
-            return
-        step, rest = steps[0], steps[1:]
+        if steps:
+            self.ctx.scheduler.call_later(steps[0].after, self._step,
+                                          f"telesign {message.id} -> {steps[0].status}",
+                                          (message, tuple(steps)))
 
-        def run() -> None:
-            self._apply(message, step.status)
-            self._schedule(message, rest)
-
-        self.ctx.scheduler.call_later(step.after, run, f"telesign {message.id} -> {step.status}")
+    def _step(self, message: Message, steps: tuple[Step, ...]) -> None:
+        """A job: the first of ``steps`` falls due."""
+        self._apply(message, steps[0].status)
+        self._schedule(message, steps[1:])
 
     def _apply(self, message: Message, code: int) -> None:
         status = statuses.get(code)

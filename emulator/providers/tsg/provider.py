@@ -249,26 +249,27 @@ class TsgProvider(Provider):
                            status=message.status, parts=segmented.count,
                            encoding=segmented.encoding)
 
-        def submit() -> None:
-            message.details["processed_at"] = iso_naive_micro(ctx.clock.now())
-            self._set_status(message, statuses.SENT)
-            self._schedule(message, steps)
-
         self._steps[message.id] = ctx.scheduler.call_at(
-            deliver_at if deliver_at is not None else ctx.clock.now(), submit,
-            f"tsg {message.id} -> {statuses.SENT}")
+            deliver_at if deliver_at is not None else ctx.clock.now(), self._submit,
+            f"tsg {message.id} -> {statuses.SENT}", (message, tuple(steps)))
         if expires_at is not None:
             self._expiries[message.id] = ctx.scheduler.call_at(
-                expires_at, lambda: self._expire(message), f"tsg {message.id} expiry")
+                expires_at, self._expire, f"tsg {message.id} expiry", (message,))
         self._settle(message)
         return message
+
+    def _submit(self, message: Message, steps: tuple[Step, ...]) -> None:
+        """A job: the message leaves for the carrier (``sent``), then its steps follow."""
+        message.details["processed_at"] = iso_naive_micro(self.ctx.clock.now())
+        self._set_status(message, statuses.SENT)
+        self._schedule(message, steps)
 
     def _settle(self, message: Message) -> None:
         """Tell the store whether a step or an expiry is still queued for ``message``; with
         neither, it may be evicted."""
         message.lifecycle_pending = message.id in self._steps or message.id in self._expiries
 
-    def _schedule(self, message: Message, steps: list[Step]) -> None:
+    def _schedule(self, message: Message, steps: tuple[Step, ...]) -> None:
         """Queue the next step; a rule's steps all run, even past a final status."""
         if not steps:
             self._steps.pop(message.id, None)
@@ -277,14 +278,14 @@ class TsgProvider(Provider):
                 expiry.cancel()
             self._settle(message)
             return
-        step, rest = steps[0], steps[1:]
-
-        def run() -> None:
-            self._apply(message, step.status)
-            self._schedule(message, rest)
-
         self._steps[message.id] = self.ctx.scheduler.call_later(
-            step.after, run, f"tsg {message.id} -> {step.status}")
+            steps[0].after, self._step, f"tsg {message.id} -> {steps[0].status}",
+            (message, steps))
+
+    def _step(self, message: Message, steps: tuple[Step, ...]) -> None:
+        """A job: the first of ``steps`` falls due."""
+        self._apply(message, steps[0].status)
+        self._schedule(message, steps[1:])
 
     def _expire(self, message: Message) -> None:
         self._expiries.pop(message.id, None)
