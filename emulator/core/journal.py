@@ -78,20 +78,20 @@ class Entry(NamedTuple):
                 "provider": self.provider}
 
 
-#: an entry as the journal keeps it: ``(seq, at, kind, provider, keys, values, size)``, its
-#: detail's keys and values in two plain tuples. Once those hold only strings, numbers and such
-#: (most entries do), the garbage collector stops tracking all three, where it would walk each
-#: of 100,000 kept entries and their dicts in every full pass (a pause of the whole server).
-#: Entries of one kind share one ``keys`` tuple. :class:`Entry` is made again on read.
-_Row = tuple[int, float, str, "str | None", tuple[str, ...], tuple[Any, ...], int]
-_SEQ, _SIZE = 0, 6
+#: an entry as the journal keeps it: ``(seq, at, kind, provider, size, keys, *values)``, one
+#: plain tuple with its detail's keys (a tuple shared by the entries of one shape) and then its
+#: values. Once those hold only strings, numbers and such (most entries do), the garbage
+#: collector stops tracking it, where it would walk each of 100,000 kept entries and their
+#: dicts in every full pass (a pause of the whole server). :class:`Entry` is made on read.
+_Row = tuple[Any, ...]
+_SEQ, _SIZE, _VALUES = 0, 4, 6
 #: the most distinct detail shapes (tuples of keys) shared; more are kept each on its own
 MAX_SHAPES = 1024
 
 
 def _view(row: _Row) -> Entry:
-    seq, at, kind, provider, keys, values, size = row
-    return Entry(seq, at, kind, provider, dict(zip(keys, values, strict=True)), size)
+    seq, at, kind, provider, size, keys = row[:_VALUES]
+    return Entry(seq, at, kind, provider, dict(zip(keys, row[_VALUES:], strict=True)), size)
 
 
 Subscriber = Callable[[Entry], None]
@@ -175,7 +175,7 @@ class Journal:
         keys = self._shapes.get(keys) or self._shape(keys)
         seq = self.last_seq = next(self._seq)
         at = self.clock.now()
-        self._entries.append((seq, at, kind, provider, keys, tuple(detail.values()), size))
+        self._entries.append((seq, at, kind, provider, size, keys, *detail.values()))
         self.bytes += size
         if len(self._entries) - self._head > self.max_entries or self.bytes > self.max_bytes:
             self._drop_oldest()
