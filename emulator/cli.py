@@ -48,7 +48,7 @@ from emulator.config import (
 from emulator.control.guard import is_loopback
 from emulator.core.timefmt import in_range, parse_iso
 from emulator.embedded import running
-from emulator.gc_tuning import freeze_startup_objects, tune_for_serving
+from emulator.gc_tuning import CollectorSchedule, tune_for_serving
 from emulator.server import raise_open_file_limit, warn_if_limit_too_low
 
 
@@ -213,8 +213,12 @@ async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
                 loop.add_signal_handler(sig, stop.set)
             print(_banner(app, url), flush=True)
             # soon, not before the first answer: the collection it starts takes a few tens of ms
-            loop.call_later(FREEZE_AFTER_SECONDS, freeze_startup_objects)
-            await stop.wait()
+            collector = CollectorSchedule()
+            collector.start(COLLECTOR_AFTER_SECONDS)
+            try:
+                await stop.wait()
+            finally:
+                collector.stop()
     except OSError as exc:
         if listening:
             raise
@@ -227,8 +231,8 @@ async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
     return 0
 
 
-#: when, after it listens, ``serve`` moves its start-up objects out of the collector's sight
-FREEZE_AFTER_SECONDS = 1.0
+#: when, after it listens, ``serve`` starts the collector's schedule (:mod:`emulator.gc_tuning`)
+COLLECTOR_AFTER_SECONDS = 1.0
 
 
 def run_serve(args: argparse.Namespace) -> int:

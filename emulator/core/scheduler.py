@@ -259,6 +259,10 @@ class Scheduler:
             for task, _, _ in wave.follow_ups:
                 task.cancel()
             raise
+        finally:
+            # a task's context holds its place, which holds the wave: without this the wave,
+            # its tasks and their work would be a reference cycle left to the collector
+            wave.follow_ups = []
         return ran
 
     async def _start_wave(self, wave: _Wave, jobs: list[Job]) -> int:
