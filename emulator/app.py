@@ -31,6 +31,7 @@ from emulator.core.rng import SeededRandom
 from emulator.core.scheduler import Scheduler
 from emulator.core.store import Store
 from emulator.inbox.routes import build_routes as inbox_routes
+from emulator.media_type import media_type
 from emulator.providers import discover
 from emulator.providers.base import API_DETAIL, Provider, takes_submissions
 from emulator.smpp import accounts as smpp_accounts
@@ -45,6 +46,8 @@ SMPP = web.AppKey("smpp", SmppServer)
 
 #: the largest request body accepted (Telesign messages are at most 1600 characters)
 MAX_BODY_BYTES = 1024 * 1024
+#: the most paths whose owner the middleware remembers (a client may ask for any path)
+MAX_OWNERS_KNOWN = 4096
 
 
 def _core_checks(provider_classes: list[type[Provider]]):
@@ -164,10 +167,21 @@ def _middleware(providers: dict[str, Provider], ctx: Context, guard: Guard):
             response.headers["WWW-Authenticate"] = 'Bearer realm="sms-emulator control API"'
         return response
 
+    owners: dict[str, Provider | None] = {}  # the owner of each path seen (bounded)
+
+    def owner(path: str) -> Provider | None:
+        try:
+            return owners[path]
+        except KeyError:
+            found = owner_of(providers, path)
+            if len(owners) < MAX_OWNERS_KNOWN:
+                owners[path] = found
+            return found
+
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
         started = perf_counter()
-        provider = owner_of(providers, request.path)
+        provider = owner(request.path)
         if provider is None:
             refusal = guard.check_host(request)
             if refusal is None and request.path.startswith(CONTROL_PREFIX):
@@ -200,7 +214,7 @@ def _middleware(providers: dict[str, Provider], ctx: Context, guard: Guard):
             extra = response.get(API_DETAIL)
             ctx.journal.record(
                 "api_call", provider.name, method=request.method, path=request.path,
-                query=request.query_string, content_type=request.content_type, body=body,
+                query=request.query_string, content_type=media_type(request), body=body,
                 status=response.status, response=answer if isinstance(answer, bytes) else None,
                 latency_ms=round((perf_counter() - started) * 1000, 3), **(extra or {}))
         return response

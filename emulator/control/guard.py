@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from emulator.media_type import media_type
 from emulator.schema_messages import show
 
 #: host names that are loopback wherever they are resolved (RFC 6761; browsers hard-code them)
@@ -183,6 +184,6 @@ class Guard:
 def _is_json_type(request: web.Request) -> bool:
     if "Content-Type" not in request.headers:
         return False
-    mimetype = request.content_type  # lower case, parameters (charset) dropped
+    mimetype = media_type(request)  # lower case, parameters (charset) dropped
     return mimetype in JSON_TYPES or (mimetype.startswith("application/")
                                       and mimetype.endswith("+json"))

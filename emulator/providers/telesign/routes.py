@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from emulator.core.timefmt import iso_micro_z
+from emulator.media_type import media_type
 from emulator.providers.base import annotate
 from emulator.providers.telesign import payloads
 from emulator.providers.telesign.errors import TelesignError, error_response
@@ -36,7 +37,7 @@ def _json(body: dict[str, Any]) -> web.Response:
 
 
 def _looks_like_json(request: web.Request, body: bytes) -> bool:
-    return request.content_type == "application/json" or body.lstrip()[:1] in (b"{", b"[")
+    return media_type(request) == "application/json" or body.lstrip()[:1] in (b"{", b"[")
 
 
 def build_routes(provider: TelesignProvider) -> list[web.AbstractRouteDef]:
