@@ -118,21 +118,25 @@ def _send_all(app: web.Application, count: int) -> None:
         telesign.send(send, "basic")
 
 
-async def advance_and_memory(folder: Path, jobs: int) -> tuple[float, int, float, float]:
-    """CPU seconds of one advance over ``jobs`` due status steps, the jobs it ran, and the
-    bytes per stored message held by the store and journal (tracemalloc, a second emulator
-    with a tenth as many messages, so that tracing does not slow the first) and by the
-    journal's share of them."""
+async def advance_and_memory(folder: Path, jobs: int, runs: int = 3
+                             ) -> tuple[float, int, float, float]:
+    """CPU seconds of an advance over ``jobs`` due status steps (the least of ``runs``, each
+    in an emulator of its own: a shared machine's noise only ever adds), the jobs it ran, and
+    the bytes per stored message held by the store and journal (tracemalloc, an emulator with
+    a tenth as many messages, so that tracing does not slow the others) and by the journal's
+    share of them."""
     tune_for_serving()
     settings = Settings(clock="manual", port=0, seed=1)
+    cpu = float("inf")
     with (folder / "advance.log").open("w") as log:
-        async with running(settings, None, log) as (app, _):
-            _send_all(app, jobs // 2)
-            gc.collect()
-            started = time.process_time()
-            ran = await app[CONTEXT].scheduler.advance(10)
-            await asyncio.sleep(0.1)  # the log's lines of those steps are written
-            cpu = time.process_time() - started
+        for _ in range(runs):
+            async with running(settings, None, log) as (app, _):
+                _send_all(app, jobs // 2)
+                gc.collect()
+                started = time.process_time()
+                ran = await app[CONTEXT].scheduler.advance(10)
+                await asyncio.sleep(0.1)  # the log's lines of those steps are written
+                cpu = min(cpu, time.process_time() - started)
         messages = max(1, jobs // 20)
         async with running(settings, None, log) as (app, _):
             ctx = app[CONTEXT]

@@ -204,8 +204,11 @@ async def main() -> int:
                                         "/v1/messaging") for _ in range(STARTUP_RUNS)]),
         "emulator": median([startup_seconds(emulator_command, "/_emulator/health")
                             for _ in range(STARTUP_RUNS)])}
-    dispatch = (await core_bench.dispatch_rate(python, folder, args.dispatch, server_core)
-                if args.dispatch else None)
+    dispatch = None
+    if args.dispatch:  # the median of three
+        runs = sorted([await core_bench.dispatch_rate(python, folder, args.dispatch, server_core)
+                       for _ in range(3)])
+        dispatch = runs[1]
     advance = await core_bench.advance_and_memory(folder, args.jobs) if args.jobs else None
     shutil.rmtree(folder)
 
@@ -239,12 +242,14 @@ async def main() -> int:
     if dispatch is not None:
         rate, cpu_per_callback = dispatch
         print(f"webhook dispatch, manual clock, {args.dispatch} delivery reports to a local "
-              f"200 sink: {rate:.0f} callbacks/s, {cpu_per_callback:.0f} us emulator CPU each "
-              f"(lifecycle steps included); {verdict(rate >= AIMS['dispatch'])} >= 2,000/s")
+              f"200 sink (median of 3): {rate:.0f} callbacks/s, {cpu_per_callback:.0f} us "
+              "emulator CPU each (lifecycle steps included); "
+              f"{verdict(rate >= AIMS['dispatch'])} >= 2,000/s")
         ok &= rate >= AIMS["dispatch"]
     if advance is not None:
         cpu_seconds_, ran, per_message, journal_share = advance
-        print(f"manual-clock advance over {ran} due status steps: {cpu_seconds_:.2f} s CPU; "
+        print(f"manual-clock advance over {ran} due status steps: {cpu_seconds_:.2f} s CPU "
+              f"(least of 3); "
               f"{verdict(cpu_seconds_ < AIMS['advance'])} < 1 s")
         print(f"memory per stored message (store and journal, tracemalloc, after its "
               f"lifecycle): {per_message / 1024:.2f} KiB, of which the journal's estimate "
