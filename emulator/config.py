@@ -25,10 +25,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import Draft202012Validator
 
 from emulator import schema_messages, schemas
 from emulator.control import events
@@ -37,6 +36,9 @@ from emulator.core.dispatcher import DEFAULT_MAX_DELIVERIES
 from emulator.core.store import DEFAULT_MAX_MESSAGES
 from emulator.problems import Problems
 from emulator.schema_messages import field_name
+
+if TYPE_CHECKING:  # jsonschema is imported when a document is first validated
+    from jsonschema import Draft202012Validator
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8025
@@ -270,9 +272,8 @@ def _validators_at(schema_name: str, steps: tuple[str, ...]
             schema, names = parent["additionalProperties"], parent.get("propertyNames")
         else:
             schema, names = parent["properties"][step.removeprefix("properties/")], None
-    registry = schemas.registry()
-    return (None if names is None else Draft202012Validator(names, registry=registry),
-            Draft202012Validator(schema, registry=registry))
+    return (None if names is None else schemas.validator_of(names),
+            schemas.validator_of(schema))
 
 
 def _entry_validators(schema_name: str, section: str, path: tuple[str, ...]
@@ -297,7 +298,9 @@ class Config:
         self._extra_checks = extra_checks or {}
         self._defaults = copy.deepcopy(defaults)
         self._document = copy.deepcopy(defaults)
-        self.validate(self._document)
+        # The defaults are not validated here: they are the code's own, and
+        # tests/test_schemas.py holds them to the schemas. Validating them took a sixth of
+        # serve's start-up, most of it importing jsonschema, which a plain serve may never need.
 
     @property
     def document(self) -> dict[str, Any]:

@@ -28,10 +28,10 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import ValidationError
-from jsonschema.exceptions import relevance
+if TYPE_CHECKING:  # jsonschema is imported where errors are explained, not at start-up
+    from jsonschema import ValidationError
 
 MAX_SENTENCE = 220
 MAX_FIELD = 60
@@ -261,6 +261,8 @@ def _extra(error: ValidationError) -> list[Explained]:
 
 def _alternatives(error: ValidationError) -> list[Explained]:
     """A value that fits none of ``oneOf``/``anyOf``, explained by the alternatives."""
+    from jsonschema.exceptions import relevance
+
     branches: dict[Any, list[ValidationError]] = {}
     for sub in error.context:
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)

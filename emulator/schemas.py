@@ -10,13 +10,13 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from typing import TYPE_CHECKING, Any
 
 from emulator import schema_messages
+
+if TYPE_CHECKING:  # imported on first use: jsonschema was a sixth of serve's start-up
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
 
 #: the base of every schema's URI: a schema may ``$ref`` another by a path relative to its own
 #: ``$id`` (``"$ref": "message.schema.json"`` inside ``tsg/``)
@@ -47,6 +47,9 @@ def uri(name: str) -> str:
 @cache
 def registry() -> Registry:
     """Every schema by its :func:`uri`, so that schemas can refer to one another."""
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     return Registry().with_resources(
         (uri(name), Resource.from_contents(load(name), default_specification=DRAFT202012))
         for name in all_names())
@@ -56,7 +59,15 @@ def registry() -> Registry:
 def validator(name: str) -> Draft202012Validator:
     # Not checked against the meta-schema here: that took a fifth of the start-up, and
     # tests/test_schemas.py checks every schema so.
-    return Draft202012Validator(load(name), registry=registry())
+    return validator_of(load(name))
+
+
+def validator_of(schema: dict[str, Any]) -> Draft202012Validator:
+    """A validator of ``schema`` (a schema or a part of one) that can follow ``$ref`` to
+    every schema."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema, registry=registry())
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ unfinished is isolated in :meth:`Listener.middleware`, with a test that catches 
   :meth:`Listener.middleware` clears it when the request reaches the application, and one
   timer of the listener looks for overdue connections every quarter of the timeout (at most
   every second) while any is waiting: a timer per request cost more than the rest of the
-  connection's bookkeeping. So a connection is closed between 1 and 1.25 timeouts late.
+  connection's bookkeeping. So a connection is closed 1 to 1.25 times the timeout after.
 - **Body timeout**: the whole body must arrive within ``body_timeout`` seconds of the headers.
   If not, whoever is reading the body gets :class:`aiohttp.web.HTTPRequestTimeout`, which the
   application answers as a ``408`` in the API's own error format; the connection is then

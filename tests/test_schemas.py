@@ -6,6 +6,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from emulator import schemas
+from emulator.app import build_config
+from emulator.config import ConfigError
 from emulator.providers.telesign.validation import parse_form
 from tests import seed_examples as seeds
 from tests.conftest import assert_valid
@@ -16,6 +18,18 @@ def test_every_schema_is_valid_draft_2020_12(name: str) -> None:
     schema = schemas.load(name)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     Draft202012Validator.check_schema(schema)
+
+
+def test_the_default_configuration_is_valid() -> None:
+    """Start-up no longer validates the defaults (they are the code's own): this does, each
+    section against its schema and the extra checks, as a PATCH would."""
+    config = build_config()
+    document = config.document
+    assert set(document) >= {"webhooks", "lifecycle", "telesign", "tsg", "smpp"}
+    config.validate(document)  # raises ConfigError on any problem, as the next line shows
+    document["webhooks"]["timeout_seconds"] = 0
+    with pytest.raises(ConfigError, match=r"webhooks\.timeout_seconds"):
+        config.validate(document)
 
 
 # Examples copied from the Telesign Standard Messaging API document (seed 003).

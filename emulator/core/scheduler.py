@@ -1,11 +1,11 @@
 """Runs jobs at emulated times on the :mod:`emulator.core.clock`.
 
-A job is a function of no arguments. A plain one (a lifecycle step) runs to its end when it is
-called; a coroutine function (a webhook attempt) may wait. On a real or scaled clock one timer
-of the event loop is set for the earliest job; when it fires, every job due by then starts
-there and then: a plain one runs in place, a waiting one as a task of its own, so one slow
-webhook does not hold up the rest. No task, and no wake-up of a task, per step: under load the
-steps of a few thousand messages a second cost a call each.
+A job is a function and the arguments it is called with. A plain one (a lifecycle step) runs
+to its end when it is called; a coroutine function (a webhook attempt) may wait. On a real or
+scaled clock one timer of the event loop is set for the earliest job; when it fires, every job
+due by then starts there and then: a plain one runs in place, a waiting one as a task of its
+own, so one slow webhook does not hold up the rest. No task, and no wake-up of a task, per
+step: under load the steps of a few thousand messages a second cost a call each.
 
 On a manual clock nothing in the future runs until :meth:`Scheduler.advance` moves the clock.
 It runs what falls due in **waves**: every job due at the earliest instant, with the clock set
@@ -54,8 +54,8 @@ from typing import Any, TypeVar
 
 from emulator.core.clock import Clock, ManualClock
 
-#: a job: a plain function, or one returning an awaitable (a coroutine function)
-JobFn = Callable[[], Awaitable[None] | None]
+#: a job's function: a plain one, or one returning an awaitable (a coroutine function)
+JobFn = Callable[..., Awaitable[None] | None]
 ErrorHook = Callable[[str, BaseException], None]
 T = TypeVar("T")
 
@@ -141,7 +141,7 @@ class Scheduler:
         self._stopping = False
 
     # -- queueing ---------------------------------------------------------------------------
-    def call_at(self, due: float, fn: Callable[..., Awaitable[None] | None], label: str = "",
+    def call_at(self, due: float, fn: JobFn, label: str = "",
                 args: tuple[Any, ...] = ()) -> Job:
         """Queue ``fn(*args)`` for the emulated time ``due``."""
         job = Job(due, next(self._seq), fn, label, args)
@@ -153,8 +153,8 @@ class Scheduler:
             self._arm()
         return job
 
-    def call_later(self, delay: float, fn: Callable[..., Awaitable[None] | None],
-                   label: str = "", args: tuple[Any, ...] = ()) -> Job:
+    def call_later(self, delay: float, fn: JobFn, label: str = "",
+                   args: tuple[Any, ...] = ()) -> Job:
         return self.call_at(self.clock.now() + max(0.0, delay), fn, label, args)
 
     @property
