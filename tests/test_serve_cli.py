@@ -234,3 +234,24 @@ def test_only_serve_tunes_the_garbage_collector() -> None:
         assert gc.get_threshold() == SERVE_THRESHOLDS
     finally:
         gc.set_threshold(*before)
+
+
+def test_serve_imports_only_what_serving_needs() -> None:
+    """Start-up: ``serve`` leaves the other commands' modules and jsonschema (imported on a
+    first validation) alone; the full command line still has every command."""
+    import subprocess
+
+    probe = ("import sys\n"
+             "from emulator.cli import build_parser\n"
+             "from emulator.app import build_app\n"
+             "from emulator.config import Settings\n"
+             "build_parser(serve_only=True)\n"
+             "build_app(Settings())\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('emulator.replay',"
+             " 'emulator.fuzz', 'emulator.examples', 'jsonschema', 'hypothesis'))))\n"
+             "build_parser()\n"
+             "print('emulator.replay.cli' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "True"], done.stdout
