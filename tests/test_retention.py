@@ -15,6 +15,8 @@ from aiohttp import web
 from emulator.core import logline
 from emulator.core.clock import ManualClock
 from emulator.core.journal import Journal
+from emulator.core.records import Records
+from emulator.core.retention import STEP, Retention
 from tests.conftest import API_KEY, CUSTOMER_ID, Emulator
 from tests.tsg_support import NUMBER, call
 from tests.tsg_support import send as tsg_send
@@ -305,3 +307,23 @@ async def test_serve_takes_the_bounds_from_flags_and_the_environment() -> None:
     assert bad.returncode == 2
     assert "argument --max-messages: '0' is not a whole number >= 1" in err.decode(), err
 
+
+
+def test_a_large_batch_is_spread_over_the_next_additions_and_journaled_once() -> None:
+    """A batch beyond STEP records evicts STEP an addition (a batch of 10,000 messages at once
+    stalled every request for 50 ms), and its one ``evicted`` entry comes when it ends."""
+    journal = Journal(ManualClock(0))
+    retention = Retention("things", 20_000, journal)
+    records: Records[int, tuple[int]] = Records(key=lambda r: r[0], seq=lambda r: r[0])
+    evictions = []
+    for n in range(1, 20_010):
+        records.add((n,))
+        if retention.due(len(records)):
+            evictions.append(retention.sweep(records, lambda r: True,
+                                             lambda r: records.remove(r[0])))
+    assert STEP == 1000 and evictions == [1000, 1000, 1]  # 20,001 - 18,000 over 3 additions
+    [entry] = journal.entries(kind="evicted")
+    assert entry.detail == {"store": "things", "evicted": 2001, "kept": 18_002,
+                            "limit": 20_000}
+    assert len(records) == 18_008 and retention.evicted == 2001
+    assert next(records.oldest_first())[0] == 2002  # the oldest went first
