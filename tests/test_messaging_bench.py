@@ -1,0 +1,75 @@
+"""``bench/messaging_bench.py`` (``make bench``) runs end to end with tiny numbers, from its
+Python client (CI has no wrk), and prints every figure with its aim; and what it reads of a
+wrk report is what wrk printed. ``--settle 0``: the lifecycle wait is real seconds, and beside
+the point here."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+LIMIT = 90.0  # a hung benchmark fails the test instead of hanging it
+
+#: a report of wrk 4.1 with --latency and the bench's script, as it printed it here
+WRK_REPORT = """\
+Running 5s test @ http://127.0.0.1:41003/v1/messaging
+  1 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    15.07ms    8.33ms 131.02ms   93.58%
+    Req/Sec     3.32k   468.43     3.98k    78.00%
+  Latency Distribution
+     50%   13.96ms
+     75%   15.87ms
+     90%   18.71ms
+     99%   35.90ms
+  16522 requests in 5.00s, 5.65MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:   3303.81
+Transfer/sec:      1.13MB
+started over: 0
+"""
+
+
+def test_a_wrk_report_is_read_as_wrk_printed_it() -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import wrk_load
+    finally:
+        sys.path.remove(str(BENCH))
+    report = wrk_load.parse(WRK_REPORT)
+    assert (report.requests, report.seconds, report.rate) == (16522, 5.0, 3303.81)
+    assert (report.p50_ms, report.p99_ms) == (13.96, 35.9)
+    assert (report.failures, report.started_over) == (4 + 3, 0)
+    assert wrk_load.parse(WRK_REPORT.replace("   35.90ms", "    1.20s")).p99_ms == 1200.0
+
+
+async def test_the_messaging_bench_runs_and_sets_every_figure_against_its_aim() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(BENCH / "messaging_bench.py"), "--python-client", "--seconds", "0.3",
+        "--warm-up", "0", "--settle", "0", "--rounds", "1", "--connections", "4",
+        "--startup-runs", "1", "--dispatch", "20", "--jobs", "200",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), LIMIT)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    text = out.decode()
+    assert proc.returncode == 0, text + err.decode()
+    assert "CLIENT-BOUND" in text, text
+    for auth in ("hmac", "basic"):
+        for server in ("bare", "emulator"):
+            assert re.search(rf"^round 1  {auth} +{server} +\d+ req/s", text, re.M), text
+        assert re.search(rf"^  {auth} ratio +\d+\.\d\d +\d+\.\d\d +\d+\.\d\d +\d+\.\d\d",
+                         text, re.M), text
+    assert re.search(r"^start-up to the first answer \(median of 1\): emulator \d\.\d+ s, "
+                     r"bare app \d\.\d+ s; (meets|MISSES)", text, re.M), text
+    assert re.search(r"20 delivery reports to a local 200 sink \(median of 3\): \d+ "
+                     r"callbacks/s", text), text
+    assert re.search(r"advance over 200 due status steps: \d\.\d\d s CPU", text), text
+    assert re.search(r"memory per stored message .*: \d+\.\d\d KiB", text), text
