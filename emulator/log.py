@@ -79,7 +79,7 @@ class StreamLog:
         if not pending or self._broken:
             return
         try:
-            self._stream.write("".join(self._format(entry) + "\n" for entry in pending))
+            self._stream.write("".join([self._format(entry) + "\n" for entry in pending]))
             self._stream.flush()
         except (OSError, ValueError) as exc:  # a closed pipe or file: stop, say so once
             self._broken = True

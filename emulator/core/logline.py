@@ -77,8 +77,9 @@ def _status_colour(status: int | None) -> str:
 
 def _ids(detail: dict[str, Any]) -> str | None:
     ids = detail.get("message_ids")
-    if ids is None and detail.get("message_id") is not None:
-        ids = [detail["message_id"]]
+    if ids is None:
+        one = detail.get("message_id")
+        return None if one is None else f"id={one}"
     return f"id={','.join(ids)}" if ids else None
 
 
@@ -94,7 +95,7 @@ def _duration(seconds: float) -> str:
 
 
 def _join(*parts: str | None) -> str:
-    return " ".join(part for part in parts if part)
+    return " ".join([part for part in parts if part])  # a list: join makes one from a generator
 
 
 def short(value: Any, limit: int = 80) -> str:
