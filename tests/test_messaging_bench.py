@@ -5,12 +5,11 @@ the point here."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from tests.bench_support import BENCH, run_bench
+
 LIMIT = 90.0  # a hung benchmark fails the test instead of hanging it
 
 #: a report of wrk 4.1 with --latency and the bench's script, as it printed it here
@@ -48,19 +47,10 @@ def test_a_wrk_report_is_read_as_wrk_printed_it() -> None:
 
 
 async def test_the_messaging_bench_runs_and_sets_every_figure_against_its_aim() -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(BENCH / "messaging_bench.py"), "--python-client", "--seconds", "0.3",
-        "--warm-up", "0", "--settle", "0", "--rounds", "1", "--connections", "4",
-        "--startup-runs", "1", "--dispatch", "20", "--jobs", "200",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), LIMIT)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    text = out.decode()
-    assert proc.returncode == 0, text + err.decode()
+    text = await run_bench(
+        "messaging_bench.py", "--python-client", "--seconds", "0.3", "--warm-up", "0",
+        "--settle", "0", "--rounds", "1", "--connections", "4", "--startup-runs", "1",
+        "--dispatch", "20", "--jobs", "200", limit=LIMIT)
     assert "CLIENT-BOUND" in text, text
     for auth in ("hmac", "basic"):
         for server in ("bare", "emulator"):

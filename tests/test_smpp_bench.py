@@ -5,27 +5,16 @@ here."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import sys
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "smpp_bench.py"
+from tests.bench_support import run_bench
+
 LIMIT = 60.0  # a hung benchmark fails the test instead of hanging it
 
 
 async def test_the_smpp_bench_runs_and_prints_the_ratios() -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(BENCH), "--messages", "200", "--rounds", "1", "--settle", "0",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), LIMIT)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    text = out.decode()
-    assert proc.returncode == 0, text + err.decode()
+    text = await run_bench("smpp_bench.py", "--messages", "200", "--rounds", "1", "--settle",
+                           "0", limit=LIMIT)
     assert re.search(r"^round 1  SMPP +\d+ msg/s", text, re.M), text
     assert re.search(r"^round 1  HTTP +\d+ msg/s", text, re.M), text
     assert re.search(r"^  ratio SMPP / HTTP +\d+\.\d\d +\d+\.\d\d", text, re.M), text
