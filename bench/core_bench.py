@@ -8,7 +8,9 @@
   has its answer. The sink must have had every callback, and each delivery be ``delivered``;
 - **a manual-clock advance over many due jobs**, in this process: an emulator started as
   ``serve`` starts it (log lines to a file), ``jobs / 2`` messages sent through the provider,
-  then one advance runs their 2 status steps each; its CPU seconds;
+  then one advance runs their 2 status steps each; its CPU seconds, the least of three runs
+  (a shared machine's noise only ever adds); the dispatch rate is reported as the median of
+  three;
 - **memory per stored message**, in the same process: how much more memory (tracemalloc) the
   store and the journal hold after those messages and their steps, per message.
 """
