@@ -227,6 +227,28 @@ def test_records_stay_ordered_through_removals_and_compaction() -> None:
         records.add(Item(3))
 
 
+def test_records_removed_oldest_first_are_dropped_from_the_front() -> None:
+    """Eviction removes the oldest: the walk oldest first starts at the first kept record, and
+    compaction drops the front's holes (some holes between kept records stay, in order)."""
+    records: Records[str, Item] = Records(lambda i: i.key, lambda i: i.seq)
+    for seq in range(1, 5001):
+        records.add(Item(seq))
+    records.remove("k3001")  # a hole between kept records
+    for seq in range(1, 3001):
+        assert records.remove(f"k{seq}") is not None
+        assert next(records.oldest_first()).seq == (seq + 1 if seq < 3000 else 3002)
+    kept = list(range(3002, 5001))
+    assert [i.seq for i in records.oldest_first()] == kept
+    assert [i.seq for i in records.newest_first()] == kept[::-1]
+    assert [i.seq for i in records.oldest_first(after=3500)] == list(range(3501, 5001))
+    assert len(records._slots) < 3000  # the front's holes went: compacted
+    records.add(Item(5001))
+    assert [i.seq for i in records.newest_first(before=5002, after=4998)] == [5001, 5000, 4999]
+    for seq in kept:
+        records.remove(f"k{seq}")
+    assert [i.seq for i in records.oldest_first()] == [5001] and len(records) == 1
+
+
 # -- the helpers that follow next -------------------------------------------------------------
 def test_the_plugin_helpers_read_every_page(sms_emulator: SmsEmulator) -> None:
     import json

@@ -110,7 +110,7 @@ class Store:
 
     Retention: beyond ``max_messages`` (default 100,000) the oldest *finished* messages are
     evicted, with their aliases, in one batch down to 90 % of the limit (so a busy store makes
-    one ``evicted`` journal entry per tenth of the limit, not one per message), at most 1,000
+    one ``evicted`` journal entry per tenth of the limit, not one per message), at most 10
     an addition (:mod:`emulator.core.retention`). Finished means
     its provider has nothing more to do for it (:attr:`Message.lifecycle_pending` false; when a
     provider does not say, a final status) and ``busy(message_id)`` is false (the dispatcher:
