@@ -30,7 +30,9 @@ ORIGINS: tuple[str, ...] = ("api", "end_user", "provider")
 
 
 #: one step of a message's history, ``(status, description, at)``: a plain tuple, which the
-#: garbage collector stops tracking (a stored message has about three)
+#: garbage collector stops tracking (a stored message has about three). The history itself is
+#: a tuple too, made again at each step (it has a few): one object fewer for every full
+#: collection to walk per stored message than a list
 StatusChange = tuple[Any, str, float]
 
 
@@ -51,7 +53,7 @@ class Message:
     origin: str = "api"
     final: bool = False
     details: dict[str, Any] = field(default_factory=dict)
-    history: list[StatusChange] = field(default_factory=list)
+    history: tuple[StatusChange, ...] = ()
     seq: int = 0
     #: whether its provider still has steps of its lifecycle to run (a status change, an
     #: expiry); ``None``: the provider does not say, and a message counts as pending until
@@ -66,7 +68,7 @@ class Message:
         self.status_description = description
         self.updated_at = at
         self.final = final
-        self.history.append((status, description, at))
+        self.history = (*self.history, (status, description, at))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -134,8 +136,7 @@ class Store:
     def add(self, message: Message) -> Message:
         message.seq = self.last_seq = next(self._seq)
         if not message.history:
-            message.history.append(
-                (message.status, message.status_description, message.created_at))
+            message.history = ((message.status, message.status_description, message.created_at),)
         self._messages.add(message)
         if self.retention.due(len(self._messages)):
             self.retention.sweep(self._messages, self._evictable, self._evict)
