@@ -216,7 +216,8 @@ async def serve(settings: Settings, document: dict[str, Any] | None) -> int:
                 loop.add_signal_handler(sig, stop.set)
             print(_banner(app, url), flush=True)
             # soon, not before the first answer: the collection it starts takes a few tens of ms
-            collector = CollectorSchedule()
+            journal = app[CONTEXT].journal  # anything the emulator does makes an entry
+            collector = CollectorSchedule(activity=lambda: journal.last_seq)
             collector.start(COLLECTOR_AFTER_SECONDS)
             try:
                 await stop.wait()

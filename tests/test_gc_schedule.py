@@ -63,6 +63,31 @@ def test_a_freeze_hides_survivors_and_a_full_tick_collects_them(restored: None) 
     assert fresh() is None and schedule.ticks == 4  # what came after a freeze, young
 
 
+def test_the_full_collection_waits_for_a_quiet_tick_but_not_for_ever(restored: None) -> None:
+    """Due after ``full_every`` ticks, it comes at the first tick in which nothing happened
+    (the activity count did not move), or after ``at_latest`` ticks under constant work."""
+    count = 0
+    schedule = CollectorSchedule(full_every=3, at_latest=7, activity=lambda: count)
+    alive = Node()
+    alive.other = alive
+    schedule.tick()
+    kept = weakref.ref(alive)
+    del alive  # frozen, then garbage: only a full collection frees it
+    for _ in range(5):  # busy: the count moves on every tick
+        count += 1
+        schedule.tick()
+    assert schedule.ticks == 6 and schedule.full_collections == 0 and kept() is not None
+    count += 1
+    schedule.tick()  # the seventh: at the latest
+    assert schedule.full_collections == 1 and kept() is None
+    for _ in range(3):
+        count += 1
+        schedule.tick()
+    assert schedule.full_collections == 1  # due again, but busy
+    schedule.tick()  # nothing happened since the tick before: quiet
+    assert schedule.full_collections == 2 and schedule.ticks == 11
+
+
 async def test_sends_lifecycles_and_webhooks_make_no_reference_cycles(
         emulator: Emulator, aiohttp_server, restored: None) -> None:
     async def receive(request: web.Request) -> web.Response:
