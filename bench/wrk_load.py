@@ -6,6 +6,14 @@ them from a file (one per NUL byte) and sends them in turn, starting over at the
 request is the same every time; HMAC-SHA256 ones carry a fresh nonce each, so the file holds
 as many as the round can send (the emulator refuses a nonce used again; the script counts how
 often it started over, and :func:`run` says so).
+
+A paced run (:data:`PACED_SCRIPT`) waits ``pace`` ms on average after each answer before a
+connection's next request, so that ``connections`` connections offer about
+``connections / pace`` requests a millisecond whatever the server's speed: two servers
+measured at the same pace carry the same load, and their latencies can be compared as such.
+Each wait is drawn between half and one and a half ``pace``, so that the connections do not
+keep in step and send in bursts. (wrk times a request from its write, so the wait is not
+counted in it.)
 """
 
 from __future__ import annotations
@@ -40,6 +48,16 @@ function done(summary, latency, requests_)
   io.write(string.format("started over: %d\\n", wrapped))
 end
 threads = {}
+"""
+
+PACED_SCRIPT = SCRIPT + """\
+pace = 0
+local load_requests = init
+function init(args)
+  load_requests(args)
+  pace = tonumber(args[2])
+end
+function delay() return pace * (0.5 + math.random()) end
 """
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -113,12 +131,16 @@ def parse(output: str) -> Report:
 
 
 def run(wrk: str, url: str, requests_file: Path, script: Path, seconds: float,
-        connections: int, core: int | None) -> Report:
-    """One wrk run: one thread, ``connections`` connections, ``seconds`` long, on ``core``."""
+        connections: int, core: int | None, pace_ms: float = 0.0) -> Report:
+    """One wrk run: one thread, ``connections`` connections, ``seconds`` long, on ``core``;
+    paced (``pace_ms`` above 0) or as fast as the server answers. ``script`` is where the Lua
+    script is written (one path for each kind of run)."""
     if not script.exists():
-        script.write_text(SCRIPT)
+        script.write_text(PACED_SCRIPT if pace_ms > 0 else SCRIPT)
     command = [wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s",
                "--latency", "-s", str(script), url, "--", str(requests_file)]
+    if pace_ms > 0:
+        command.append(f"{pace_ms:g}")
     if core is not None:
         command = ["taskset", "-c", str(core), *command]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)

@@ -5,8 +5,13 @@ the point here."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import shutil
 import sys
+
+import pytest
+from aiohttp import web
 
 from tests.bench_support import BENCH, run_bench
 
@@ -63,3 +68,33 @@ async def test_the_messaging_bench_runs_and_sets_every_figure_against_its_aim() 
                      r"callbacks/s", text), text
     assert re.search(r"advance over 200 due status steps: \d\.\d\d s CPU", text), text
     assert re.search(r"memory per stored message .*: \d+\.\d\d KiB", text), text
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed here")
+async def test_a_paced_wrk_run_offers_the_rate_its_pace_sets(aiohttp_server, tmp_path) -> None:
+    """4 connections, each waiting 20 ms on average after an answer: about 200 requests a
+    second, where the same connections unpaced send thousands."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import wrk_load
+    finally:
+        sys.path.remove(str(BENCH))
+
+    async def answer(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text="{}", content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/v1/messaging", answer)
+    url = str((await aiohttp_server(app)).make_url("/v1/messaging"))
+    requests = tmp_path / "requests.bin"
+    wrk_load.write_requests(requests, [b"POST /v1/messaging HTTP/1.1\r\nHost: x\r\n"
+                                       b"Content-Length: 2\r\n\r\nhi"])
+    wrk = shutil.which("wrk")
+    paced = await asyncio.to_thread(wrk_load.run, wrk, url, requests, tmp_path / "paced.lua",
+                                    1.0, 4, None, 20.0)
+    unpaced = await asyncio.to_thread(wrk_load.run, wrk, url, requests, tmp_path / "fast.lua",
+                                      1.0, 4, None)
+    assert paced.failures == unpaced.failures == 0
+    assert 120 < paced.rate < 260, paced
+    assert unpaced.rate > 4 * paced.rate, (paced, unpaced)
