@@ -11,18 +11,19 @@ bare aiohttp app has 5 ms).
 The request path makes no reference cycles (a test checks it), so long-lived objects need not be
 walked again and again. ``serve`` therefore runs a :class:`CollectorSchedule`:
 
-- **every 0.05 s, a young collection, then what survived is frozen** (:func:`gc.freeze`, which
+- **every 0.02 s, a young collection, then what survived is frozen** (:func:`gc.freeze`, which
   costs nothing): moved out of the collector's sight, so that no collection walks it again.
-  The young collection walks only the last 0.05 s of survivors, collects the cycles of
+  The young collection walks only the last 0.02 s of survivors, collects the cycles of
   short-lived objects (failed webhook attempts leave some: an exception, its traceback and
   frames), and lets CPython stop tracking the journal's entries and the other tuples that hold
   no containers, so that the full collection below does not walk them. The walk costs the same
   CPU whatever the period; the pause grows with it. Frozen once a second with CPython's own
   young collections in between, they took 20-40 ms each (p99 40-60 ms at full load); every
   0.1 s, 3-7 ms at full load and 2-4 ms at 1,500 requests a second (p99 5-16 ms there); every
-  0.05 s, 1-2 ms at 1,500 requests a second (p99 3-5 ms);
+  0.05 s, 1-3 ms at 1,500 requests a second. A tick with nothing young costs well under a
+  microsecond;
 - **thresholds** (10,000, 10, 10): CPython's own young collection comes only after 10,000
-  allocations, which a burst within 0.05 s may still reach;
+  allocations, which a burst within a tick may still reach;
 - **about once a minute, one full collection** of everything, frozen objects included
   (:func:`gc.unfreeze`, collect, freeze again): a cycle that became garbage after it was frozen
   (an attempt in flight at a freeze that failed later) is freed. That pause is 0.3-0.4 s with
@@ -45,7 +46,7 @@ from collections.abc import Callable
 #: allocations between CPython's own young collections, then young collections per older one
 SERVE_THRESHOLDS: tuple[int, int, int] = (10_000, 10, 10)
 #: real seconds between two ticks: a young collection and a freeze of what survived
-FREEZE_SECONDS = 0.05
+FREEZE_SECONDS = 0.02
 #: after how many ticks a full collection is due (a minute); it waits for a quiet tick...
 FULL_EVERY = round(60 / FREEZE_SECONDS)
 #: ...for at most this many ticks in all (five minutes of constant load)
