@@ -5,8 +5,8 @@
   (entries that make no line are dropped at once), and the queue is formatted and written in
   one ``write`` and ``flush`` at most ``interval`` seconds later (default 0.01: too soon for a
   person to notice, and under load one system call for a burst of requests rather than one
-  per request; not longer, because formatting is the cost, about 7 µs a line: at 0.05 s and
-  5,000 requests a second a flush was a 7 ms pause of everything in flight). With
+  per request; not longer, because formatting is the cost, several µs a line: every 0.05 s,
+  a flush at 1,500 requests a second paused everything in flight for about 2 ms). With
   ``interval=0`` it writes when the event loop next gets to it, after the current loop
   iteration. Outside a running loop it writes at once.
 - :class:`LoggingLog` hands lines to Python :mod:`logging` (logger ``sms_emulator.events``,
