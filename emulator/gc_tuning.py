@@ -26,8 +26,8 @@ walked again and again. ``serve`` therefore runs a :class:`CollectorSchedule`:
   allocations, which a burst within a tick may still reach;
 - **about once a minute, one full collection** of everything, frozen objects included
   (:func:`gc.unfreeze`, collect, freeze again): a cycle that became garbage after it was frozen
-  (an attempt in flight at a freeze that failed later) is freed. That pause is 0.3-0.4 s with
-  100,000 messages stored, so it waits, once a minute has passed, for a quiet tick: one in
+  (an attempt in flight at a freeze that failed later) is freed. That pause is about 0.4 s
+  with 100,000 messages stored, so it waits, once a minute has passed, for a quiet tick: one in
   which the emulator did nothing (no journal entry), so that it holds up no request. Under
   constant load there is none, and it comes five minutes after the last at the latest: a
   load test sees that pause once in five minutes, and cyclic garbage lives five minutes at
