@@ -6,6 +6,7 @@ the point here."""
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import shutil
 import sys
@@ -98,3 +99,15 @@ async def test_a_paced_wrk_run_offers_the_rate_its_pace_sets(aiohttp_server, tmp
     assert paced.failures == unpaced.failures == 0
     assert 120 < paced.rate < 260, paced
     assert unpaced.rate > 4 * paced.rate, (paced, unpaced)
+
+
+def test_a_ratio_is_the_median_of_the_rounds_own_ratios() -> None:
+    """A machine twice as slow in round 2 slows both of its runs: the pairs' ratios agree where
+    the ratio of the medians would not."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import messaging_bench
+    finally:
+        sys.path.remove(str(BENCH))
+    assert messaging_bench.round_ratio([100.0, 50.0, 90.0], [30.0, 15.0, 27.0]) == 0.3
+    assert math.isnan(messaging_bench.round_ratio([100.0, 50.0], [30.0]))  # a figure missing
