@@ -9,12 +9,11 @@ import asyncio
 import math
 import re
 import shutil
-import sys
 
 import pytest
 from aiohttp import web
 
-from tests.bench_support import BENCH, run_bench
+from tests.bench_support import bench_module, run_bench
 
 LIMIT = 90.0  # a hung benchmark fails the test instead of hanging it
 
@@ -40,11 +39,7 @@ started over: 0
 
 
 def test_a_wrk_report_is_read_as_wrk_printed_it() -> None:
-    sys.path.insert(0, str(BENCH))
-    try:
-        import wrk_load
-    finally:
-        sys.path.remove(str(BENCH))
+    wrk_load = bench_module("wrk_load")
     report = wrk_load.parse(WRK_REPORT)
     assert (report.requests, report.seconds, report.rate) == (16522, 5.0, 3303.81)
     assert (report.p50_ms, report.p99_ms) == (13.96, 35.9)
@@ -75,11 +70,7 @@ async def test_the_messaging_bench_runs_and_sets_every_figure_against_its_aim() 
 async def test_a_paced_wrk_run_offers_the_rate_its_pace_sets(aiohttp_server, tmp_path) -> None:
     """4 connections, each waiting 20 ms on average after an answer: about 200 requests a
     second, where the same connections unpaced send thousands."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        import wrk_load
-    finally:
-        sys.path.remove(str(BENCH))
+    wrk_load = bench_module("wrk_load")
 
     async def answer(request: web.Request) -> web.Response:
         await request.read()
@@ -104,10 +95,6 @@ async def test_a_paced_wrk_run_offers_the_rate_its_pace_sets(aiohttp_server, tmp
 def test_a_ratio_is_the_median_of_the_rounds_own_ratios() -> None:
     """A machine twice as slow in round 2 slows both of its runs: the pairs' ratios agree where
     the ratio of the medians would not."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        import messaging_bench
-    finally:
-        sys.path.remove(str(BENCH))
+    messaging_bench = bench_module("messaging_bench")
     assert messaging_bench.round_ratio([100.0, 50.0, 90.0], [30.0, 15.0, 27.0]) == 0.3
     assert math.isnan(messaging_bench.round_ratio([100.0, 50.0], [30.0]))  # a figure missing

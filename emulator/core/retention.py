@@ -62,7 +62,8 @@ class Retention:
             self._in_batch = True
             self._batch_evicted = 0
             self._scanned_to = 0
-        wanted = min(len(records) - (self.limit - self._batch), STEP)
+        low_water = self.limit - self._batch
+        wanted = min(len(records) - low_water, STEP)
         victims = []
         if wanted > 0:
             for record in records.oldest_first(self._scanned_to):
@@ -76,7 +77,7 @@ class Retention:
             evict(record)
         self.evicted += len(victims)
         self._batch_evicted += len(victims)
-        if len(victims) == wanted and len(records) > self.limit - self._batch:
+        if len(victims) == wanted and len(records) > low_water:
             return len(victims)  # the batch goes on with the next addition
         self._in_batch = False  # done, or no more finished records
         kept = len(records)
