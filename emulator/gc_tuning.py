@@ -22,8 +22,11 @@ walked again and again. ``serve`` therefore runs a :class:`CollectorSchedule`:
   0.1 s, 3-7 ms at full load and 2-4 ms at 1,500 requests a second (p99 5-16 ms there); every
   0.05 s, 1-3 ms at 1,500 requests a second. A tick with nothing young costs well under a
   microsecond;
-- **thresholds** (10,000, 10, 10): CPython's own young collection comes only after 10,000
-  allocations, which a burst within a tick may still reach;
+- **thresholds** (10,000, 1,000,000, 10): CPython's own young collection comes only after
+  10,000 allocations, which a burst within a tick may still reach (one ``clock/advance`` over
+  50,000 messages makes 45), and an older collection practically never: it would walk again
+  what the young ones of that burst walked (four of 30-50 ms each in that advance), where the
+  next tick freezes it anyway;
 - **about once a minute, one full collection** of everything, frozen objects included
   (:func:`gc.unfreeze`, collect, freeze again): a cycle that became garbage after it was frozen
   (an attempt in flight at a freeze that failed later) is freed. That pause is about 0.4 s
@@ -44,7 +47,7 @@ import gc
 from collections.abc import Callable
 
 #: allocations between CPython's own young collections, then young collections per older one
-SERVE_THRESHOLDS: tuple[int, int, int] = (10_000, 10, 10)
+SERVE_THRESHOLDS: tuple[int, int, int] = (10_000, 1_000_000, 10)
 #: real seconds between two ticks: a young collection and a freeze of what survived
 FREEZE_SECONDS = 0.02
 #: after how many ticks a full collection is due (a minute); it waits for a quiet tick...

@@ -88,6 +88,31 @@ def test_the_full_collection_waits_for_a_quiet_tick_but_not_for_ever(restored: N
     assert schedule.full_collections == 2 and schedule.ticks == 11
 
 
+def test_serve_s_thresholds_leave_older_collections_to_the_schedule(restored: None) -> None:
+    """Between two ticks, a burst (a long ``clock/advance``) may set off CPython's own young
+    collections, but not an older one, which would walk their survivors again."""
+    from emulator.gc_tuning import SERVE_THRESHOLDS, tune_for_serving
+
+    before = gc.get_threshold()
+    generations: Counter[int] = Counter()
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            generations[info["generation"]] += 1
+
+    try:
+        tune_for_serving()
+        gc.collect()
+        gc.callbacks.append(count)
+        survivors = [[] for _ in range(SERVE_THRESHOLDS[0] * 30)]  # 30 thresholds' worth
+        gc.callbacks.remove(count)
+    finally:
+        gc.set_threshold(*before)
+    assert len(survivors) == SERVE_THRESHOLDS[0] * 30
+    assert generations[0] >= 25  # young collections came, as with CPython's thresholds...
+    assert generations[1] == generations[2] == 0  # ...and never an older one
+
+
 async def test_sends_lifecycles_and_webhooks_make_no_reference_cycles(
         emulator: Emulator, aiohttp_server, restored: None) -> None:
     async def receive(request: web.Request) -> web.Response:
