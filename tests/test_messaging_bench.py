@@ -64,6 +64,8 @@ async def test_the_messaging_bench_runs_and_sets_every_figure_against_its_aim() 
                      r"callbacks/s", text), text
     assert re.search(r"advance over 200 due status steps: \d\.\d\d s CPU", text), text
     assert re.search(r"memory per stored message .*: \d+\.\d\d KiB", text), text
+    assert re.search(r"own work for one message, without HTTP .*: \d+ us CPU; CPU per "
+                     r"request <= 1.5 x leaves \d+ us above the bare app's \d+ us", text), text
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed here")
