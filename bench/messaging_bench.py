@@ -20,9 +20,8 @@ connections send as fast as they are answered, so under this load the slower ser
 p99 grow with its lower rate. Then, per auth, ``--paced-rounds`` rounds of a **paced** run of
 each server at the same offered rate (``--paced-share`` of the emulator's: both keep up), whose
 p99s compare the tails at the same load (:mod:`wrk_load`); their ratio too is the median of
-the rounds' own. Where ``wrk`` is missing (and cannot be installed) the
-load comes from Python, the figures are the client's more than the servers', and there are no
-paced runs.
+the rounds' own. Where ``wrk`` is missing (and cannot be installed) the load comes from Python,
+the figures are the client's more than the servers', and there are no paced runs.
 
 **Start-up**: real seconds from launching ``sms-emulator serve`` (and the bare app) to its first
 HTTP answer, the median of five.
@@ -296,13 +295,13 @@ async def main() -> int:
               f"CPU per request {verdict(cpu <= AIMS['cpu'])} <= 1.5, "
               f"p99 {verdict(p99 <= AIMS['p99'])} <= 3")
         if auth in paced:
-            runs = {name: (median([r.rate for r in reports]),
-                           [r.p99_ms for r in reports]) for name, reports in paced[auth].items()}
-            same = round_ratio(runs["bare"][1], runs["emulator"][1])
-            print(f"    at the same offered load, {runs['emulator'][0]:.0f} req/s (bare "
-                  f"{runs['bare'][0]:.0f}; {args.paced_share:g} of the emulator's full "
-                  f"rate, paced): p99 emulator {median(runs['emulator'][1]):.2f} ms, bare "
-                  f"{median(runs['bare'][1]):.2f} ms, ratio {same:.2f} (the median of "
+            rates = {name: median([r.rate for r in runs]) for name, runs in paced[auth].items()}
+            p99s = {name: [r.p99_ms for r in runs] for name, runs in paced[auth].items()}
+            same = round_ratio(p99s["bare"], p99s["emulator"])
+            print(f"    at the same offered load, {rates['emulator']:.0f} req/s (bare "
+                  f"{rates['bare']:.0f}; {args.paced_share:g} of the emulator's full "
+                  f"rate, paced): p99 emulator {median(p99s['emulator']):.2f} ms, bare "
+                  f"{median(p99s['bare']):.2f} ms, ratio {same:.2f} (the median of "
                   f"{args.paced_rounds} rounds' ratios), {verdict(same <= AIMS['p99'])} <= 3")
     print(f"start-up to the first answer (median of {args.startup_runs}): emulator "
           f"{startup['emulator']:.3f} s, bare app {startup['bare']:.3f} s; "

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from aiohttp import web
 
-from emulator.gc_tuning import CollectorSchedule
+from emulator.gc_tuning import SERVE_THRESHOLDS, CollectorSchedule, tune_for_serving
 from tests.conftest import Emulator
 from tests.test_retention import telesign_send
 from tests.tsg_support import NUMBER
@@ -91,8 +91,6 @@ def test_the_full_collection_waits_for_a_quiet_tick_but_not_for_ever(restored: N
 def test_serve_s_thresholds_leave_older_collections_to_the_schedule(restored: None) -> None:
     """Between two ticks, a burst (a long ``clock/advance``) may set off CPython's own young
     collections, but not an older one, which would walk their survivors again."""
-    from emulator.gc_tuning import SERVE_THRESHOLDS, tune_for_serving
-
     before = gc.get_threshold()
     generations: Counter[int] = Counter()
 
