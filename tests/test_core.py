@@ -9,9 +9,10 @@ import pytest
 
 from emulator.config import ConfigError, deep_merge
 from emulator.core.clock import ManualClock, RealClock, ScaledClock, make_clock
+from emulator.core.job_queue import JobQueue
 from emulator.core.journal import Journal
 from emulator.core.rng import SeededRandom
-from emulator.core.scheduler import AdvanceBusy, Scheduler
+from emulator.core.scheduler import AdvanceBusy, Job, Scheduler
 from tests.conftest import Emulator, Receiver, in_thread
 
 
@@ -86,6 +87,47 @@ async def test_cancelled_and_cleared_jobs_do_not_run() -> None:
     scheduler.call_at(3, run)
     scheduler.clear()
     assert await scheduler.advance(2) == 0 and ran == []
+
+
+async def test_jobs_of_one_instant_run_in_queue_order_and_may_cancel_each_other() -> None:
+    """Many jobs share an instant (every message sent before an advance); they run in the
+    order they were queued, among the instants' own order, and one may cancel a later one."""
+    clock = ManualClock(0)
+    scheduler = Scheduler(clock)
+    ran: list[tuple[str, float]] = []
+    jobs = {}
+
+    def job(name: str):
+        def run() -> None:
+            ran.append((name, clock.now()))
+            if name == "a1":
+                jobs["a3"].cancel()
+        return run
+
+    for name, due in [("a0", 10), ("b0", 20), ("a1", 10), ("a2", 10), ("c0", 5), ("a3", 10),
+                      ("b1", 20), ("a4", 10), ("gone", 7)]:
+        jobs[name] = scheduler.call_at(due, job(name))
+    jobs["gone"].cancel()
+    assert scheduler.next_due() == 5 and scheduler.pending == 8
+    assert await scheduler.advance(15) == 5
+    assert ran == [("c0", 5), ("a0", 10), ("a1", 10), ("a2", 10), ("a4", 10)]
+    assert scheduler.next_due() == 20 and scheduler.pending == 2
+
+
+def test_job_queue_puts_an_unrun_rest_back_ahead_of_later_jobs_of_its_instant() -> None:
+    queue: JobQueue[Job] = JobQueue()
+    made = {name: Job(due, n, print, name) for n, (name, due) in
+            enumerate([("x0", 1.0), ("x1", 1.0), ("x2", 1.0), ("y", 2.0)])}
+    for job in made.values():
+        queue.push(job)
+    taken = queue.take_earliest(1.5)
+    assert [job.label for job in taken] == ["x0", "x1", "x2"]
+    late = Job(1.0, 9, print, "x-late")  # queued at the instant while it was running
+    queue.push(late)
+    queue.push_front(taken[1:])  # x0 ran; stopping left x1 and x2
+    assert [job.label for job in queue.take_earliest(1.0)] == ["x1", "x2", "x-late"]
+    made["y"].cancel()
+    assert queue.next_due() is None and queue.take_earliest(9) == []
 
 
 async def test_jobs_due_now_run_without_advancing_a_manual_clock() -> None:

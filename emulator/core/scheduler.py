@@ -45,7 +45,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import heapq
 import itertools
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -53,6 +52,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from emulator.core.clock import Clock, ManualClock
+from emulator.core.job_queue import JobQueue
 
 #: a job's function: a plain one, or one returning an awaitable (a coroutine function)
 JobFn = Callable[..., Awaitable[None] | None]
@@ -124,8 +124,7 @@ class Scheduler:
         self.clock = clock
         # an isinstance check of an ABC costs microseconds, and call_at asks on every job
         self._manual = isinstance(clock, ManualClock)
-        # (due, seq, job): tuples compare in C, which matters with thousands of queued jobs
-        self._heap: list[tuple[float, int, Job]] = []
+        self._queue: JobQueue[Job] = JobQueue()
         self._seq = itertools.count()
         self._on_error = on_error
         self._lock = asyncio.Lock()
@@ -145,7 +144,7 @@ class Scheduler:
                 args: tuple[Any, ...] = ()) -> Job:
         """Queue ``fn(*args)`` for the emulated time ``due``."""
         job = Job(due, next(self._seq), fn, label, args)
-        heapq.heappush(self._heap, (job.due, job.seq, job))
+        self._queue.push(job)
         if self._manual:
             if due <= self.clock.now():
                 self._start_drain()
@@ -159,17 +158,16 @@ class Scheduler:
 
     @property
     def pending(self) -> int:
-        return sum(1 for _, _, job in self._heap if not job.cancelled)
+        return sum(1 for job in self._queue if not job.cancelled)
 
     def next_due(self) -> float | None:
-        self._drop_cancelled()
-        return self._heap[0][0] if self._heap else None
+        return self._queue.next_due()
 
     def clear(self) -> None:
         """Forget every queued job (used by reset)."""
-        for _, _, job in self._heap:
+        for job in self._queue:
             job.cancel()
-        self._heap.clear()
+        self._queue.clear()
 
     # -- running ----------------------------------------------------------------------------
     def _call(self, job: Job) -> Awaitable[None] | None:
@@ -198,16 +196,6 @@ class Scheduler:
         if self._on_error is not None:
             self._on_error(label, exc)
 
-    def _drop_cancelled(self) -> None:
-        while self._heap and self._heap[0][2].cancelled:
-            heapq.heappop(self._heap)
-
-    def _pop_due(self, until: float) -> Job | None:
-        self._drop_cancelled()
-        if self._heap and self._heap[0][0] <= until:
-            return heapq.heappop(self._heap)[2]
-        return None
-
     def _spawn(self, coro: Coroutine[Any, Any, Any], place: _Place | None = None
                ) -> asyncio.Task:
         """A task of its own, outside any wave (but in ``place``, for overlapping work), kept
@@ -220,19 +208,9 @@ class Scheduler:
         task.add_done_callback(self._running.discard)
         return task
 
-    def _pop_wave(self, until: float) -> list[Job]:
-        """Every job due at the earliest instant, if that is no later than ``until``."""
-        first = self._pop_due(until)
-        if first is None:
-            return []
-        wave = [first]
-        while (job := self._pop_due(first.due)) is not None:
-            wave.append(job)
-        return wave
-
     async def _run_until(self, until: float, clock: ManualClock) -> int:
         ran = 0
-        while not self._stopping and (jobs := self._pop_wave(until)):
+        while not self._stopping and (jobs := self._queue.take_earliest(until)):
             clock.set(jobs[0].due)
             ran += await self._run_wave(jobs)
         return ran
@@ -271,8 +249,7 @@ class Scheduler:
         try:
             for n, job in enumerate(jobs):
                 if self._stopping:  # what has not run stays queued
-                    for rest in jobs[n:]:
-                        heapq.heappush(self._heap, (rest.due, rest.seq, rest))
+                    self._queue.push_front(jobs[n:])
                     break
                 if job.cancelled:  # by an earlier job of this wave
                     continue
@@ -405,12 +382,22 @@ class Scheduler:
         is not the loop's: what is not due yet waits for the next timer)."""
         self._timer, self._timer_due = None, -math.inf  # no timer set while firing
         now = self.clock.now()
+        jobs: list[Job] = []
+        done = 0  # of ``jobs``, run or skipped
         try:
-            while not self._stopping and (job := self._pop_due(now)) is not None:
-                waiting = self._call(job)
-                if waiting is not None:
-                    self._spawn(self._finish(job, waiting))
+            # an instant at a time; what a job queues for now is in a later instant's list
+            while not self._stopping and (jobs := self._queue.take_earliest(now)):
+                done = 0
+                for job in jobs:
+                    if self._stopping:
+                        break
+                    done += 1
+                    if not job.cancelled:  # an earlier job of the instant may cancel it
+                        waiting = self._call(job)
+                        if waiting is not None:
+                            self._spawn(self._finish(job, waiting))
         finally:
+            self._queue.push_front(jobs[done:])  # what has not run (stopping) stays queued
             self._timer_due = math.inf
             self._arm()
 
