@@ -5,7 +5,10 @@
   (not timed), then one ``clock/advance`` of 10 s takes them through the default lifecycle
   (203, then 200, whose delivery report is a webhook): callbacks per second is ``count`` over
   that advance's real time, from its request to its answer, which comes once every attempt
-  has its answer. The sink must have had every callback, and each delivery be ``delivered``;
+  has its answer. The sink must have had every callback, and each delivery be ``delivered``.
+  The baseline, measured straight after on the same core and sink: a bare aiohttp client
+  (``bench/bare_client.py``) POSTing as many delivery reports, as many at once as the
+  dispatcher keeps in flight to one host; what a callback costs beyond it is the emulator's;
 - **a manual-clock advance over many due jobs**, in this process: an emulator started as
   ``serve`` starts it (log lines to a file), ``jobs / 2`` messages sent through the provider,
   then one advance runs their 2 status steps each; its CPU seconds, the least of three runs
@@ -40,10 +43,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from emulator.app import CONTEXT, PROVIDERS
 from emulator.config import Settings
+from emulator.core.dispatcher import DEFAULT_CONNECTIONS_PER_HOST
 from emulator.embedded import running
 from emulator.gc_tuning import tune_for_serving
 from emulator.providers.telesign.validation import parse_form, validate_send
 
+BENCH = Path(__file__).resolve().parent
 #: real seconds the advance of the dispatch benchmark may take at most
 ADVANCE_LIMIT = 120.0
 
@@ -83,10 +88,22 @@ async def _call(http: aiohttp.ClientSession, method: str, url: str,
         return answer
 
 
-async def dispatch_rate(python: str, folder: Path, count: int, core: int | None
-                        ) -> tuple[float, float]:
+class Dispatch(NamedTuple):
+    """What :func:`dispatch_rate` measured."""
+
+    #: callbacks per second, and the emulator's CPU microseconds per callback
+    rate: float
+    cpu_us: float
+    #: the same of a bare aiohttp client POSTing as many to the same sink (the baseline)
+    bare_rate: float
+    bare_cpu_us: float
+
+
+async def dispatch_rate(python: str, folder: Path, count: int, core: int | None) -> Dispatch:
     """Callbacks per second to a local sink, and the emulator's CPU microseconds per callback
-    over the advance (the lifecycle steps that cause them included)."""
+    over the advance (the lifecycle steps that cause them included); then the same of a bare
+    aiohttp client (``bench/bare_client.py``, on the same core, with the dispatcher's
+    connections per host) POSTing ``count`` delivery reports to the same sink."""
     sink = Sink()
     sink_url = await sink.start()
     serve = on_core(core, python, "-m", "emulator", "serve", "--clock", "manual", "--port",
@@ -109,12 +126,34 @@ async def dispatch_rate(python: str, folder: Path, count: int, core: int | None
         if sink.received != count or deliveries != count:
             raise SystemExit(f"dispatch: {count} messages, but the sink had {sink.received} "
                              f"callbacks and the emulator {deliveries} deliveries")
-    finally:
         server.terminate()
         await server.wait()
+        bare_rate, bare_cpu = await _bare_client(python, sink_url, count, core)
+    finally:
+        if server.returncode is None:
+            server.terminate()
+            await server.wait()
         await sink.stop()
     cpu = (after - before) / count * 1e6 if before is not None and after is not None else 0.0
-    return count / elapsed, cpu
+    return Dispatch(count / elapsed, cpu, bare_rate, bare_cpu)
+
+
+async def _bare_client(python: str, sink_url: str, count: int, core: int | None
+                       ) -> tuple[float, float]:
+    client = await asyncio.create_subprocess_exec(
+        *on_core(core, python, str(BENCH / "bare_client.py"), sink_url, str(count),
+                 str(DEFAULT_CONNECTIONS_PER_HOST)), stdout=asyncio.subprocess.PIPE)
+    try:
+        async with asyncio.timeout(ADVANCE_LIMIT):
+            out, _ = await client.communicate()
+    finally:
+        if client.returncode is None:
+            client.kill()
+            await client.wait()
+    if client.returncode != 0:
+        raise SystemExit(f"dispatch: the bare client failed ({client.returncode})")
+    rate, cpu = out.split()
+    return float(rate), float(cpu)
 
 
 def _send_all(app: web.Application, count: int) -> None:

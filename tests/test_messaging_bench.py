@@ -62,6 +62,8 @@ async def test_the_messaging_bench_runs_and_sets_every_figure_against_its_aim() 
                      r"bare app \d\.\d+ s; (meets|MISSES)", text, re.M), text
     assert re.search(r"20 delivery reports to a local 200 sink \(median of 3\): \d+ "
                      r"callbacks/s", text), text
+    assert re.search(r"a bare aiohttp client POSTing as many to the same sink, 64 at once "
+                     r"\(the baseline\): \d+/s, \d+ us CPU each; ratio \d+\.\d\d", text), text
     assert re.search(r"advance over 200 due status steps: \d\.\d\d s CPU", text), text
     assert re.search(r"memory per stored message .*: \d+\.\d\d KiB", text), text
     assert re.search(r"own work for one message, without HTTP .*: \d+ us CPU; CPU per "
