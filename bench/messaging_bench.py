@@ -230,6 +230,9 @@ async def main() -> int:
     cores = pin()
     server_core, load_core = cores if cores else (None, None)
     wrk = None if args.python_client else wrk_load.find()
+    if wrk and not (args.seconds.is_integer() and args.warm_up.is_integer()):
+        parser.error("wrk runs for whole seconds: give --seconds and --warm-up as whole "
+                     "numbers, or pass --python-client")
     python = sys.executable
     folder = Path(tempfile.mkdtemp(prefix="sms-emulator-bench-"))
     print(f"servers on core {server_core}, load on core {load_core}; load from "

@@ -9,11 +9,13 @@ import asyncio
 import math
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 from aiohttp import web
 
-from tests.bench_support import bench_module, run_bench
+from tests.bench_support import BENCH, bench_module, run_bench
 
 LIMIT = 90.0  # a hung benchmark fails the test instead of hanging it
 
@@ -94,6 +96,15 @@ async def test_a_paced_wrk_run_offers_the_rate_its_pace_sets(aiohttp_server, tmp
     assert paced.failures == unpaced.failures == 0
     assert 120 < paced.rate < 260, paced
     assert unpaced.rate > 4 * paced.rate, (paced, unpaced)
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed here")
+def test_with_wrk_a_fractional_run_length_is_refused_before_anything_starts() -> None:
+    """wrk takes whole seconds only (``-d0.5s`` prints its usage): the bench says so."""
+    done = subprocess.run([sys.executable, str(BENCH / "messaging_bench.py"), "--seconds", "0.5"],
+                          capture_output=True, text=True, timeout=LIMIT)
+    assert done.returncode == 2, done
+    assert "wrk runs for whole seconds" in done.stderr and "servers on core" not in done.stdout
 
 
 def test_a_ratio_is_the_median_of_the_rounds_own_ratios() -> None:
